@@ -1,0 +1,111 @@
+"""How well each trafilatura setting reads the fixture pages, against the bodies in their JSON.
+
+Run: ``.venv/bin/python benchmarks/fallback_settings.py`` (prints the Markdown table kept in
+docs/fallback.md). Word-level precision and recall are taken over bags of words; "exact"
+counts bodies equal to the truth paragraph by paragraph (whitespace normalised).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from crawler import extract  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures"
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> Counter[str]:
+    return Counter(w.lower() for w in WORD.findall(text))
+
+
+def blocks(text: str) -> list[str]:
+    """The paragraphs of a body, whitespace normalised: "exact" also needs the same breaks."""
+    return [extract.clean_text(p) for p in extract.paragraphs_of(text)]
+
+
+def cases() -> list[tuple[str, str, str, str]]:
+    """(name, url, html, true body) of every release fixture page."""
+    found = []
+    for spec_path in sorted(FIXTURES.glob("*/*.json")):
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        body = spec.get("expected", {}).get("body")
+        if spec.get("page") != "release" or not body:
+            continue
+        html_path = spec_path.with_suffix(".html")
+        html = html_path.read_bytes().decode(spec.get("encoding", "utf-8"))
+        found.append((f"{spec_path.parent.name}/{spec_path.stem}", spec["url"], html, body))
+    return found
+
+
+def readers() -> dict[str, object]:
+    """Each raw setting, and extract_fallback as shipped (guard, heading and end-mark trim)."""
+
+    def raw(setting: str):
+        return lambda url, html: "\n\n".join(extract._trafilatura_paragraphs(url, html, setting)[0])
+
+    def shipped(url: str, html: str) -> str:
+        fields = extract.extract_fallback(url, html)
+        return fields.body if fields else ""
+
+    def guarded_by(setting: str):
+        def read(url: str, html: str) -> str:
+            shipped_guard, extract.FALLBACK_GUARD = extract.FALLBACK_GUARD, setting
+            try:
+                return shipped(url, html)
+            finally:
+                extract.FALLBACK_GUARD = shipped_guard
+
+        return read
+
+    return {
+        **{s: raw(s) for s in extract.FALLBACK_SETTINGS},
+        "extract_fallback (precision, guard default)": shipped,
+        "extract_fallback (precision, guard recall)": guarded_by("recall"),
+        "extract_fallback (precision only)": guarded_by("precision"),
+    }
+
+
+def main() -> None:
+    pages = cases()
+    print(f"{len(pages)} release fixture pages\n")
+    print("| reader | word precision | word recall | F1 | exact | short (<80% recall) | ms/page |")
+    print("|---|---|---|---|---|---|---|")
+    for name, read in readers().items():
+        hit = got = truth = exact = short = 0
+        started = time.perf_counter()
+        misses, inexact = [], []
+        for case, url, html, body in pages:
+            text = read(url, html)
+            a, b = words(text), words(body)
+            overlap = sum((a & b).values())
+            hit, got, truth = hit + overlap, got + sum(a.values()), truth + sum(b.values())
+            if blocks(text) == blocks(body):
+                exact += 1
+            else:
+                inexact.append(case)
+            if overlap < 0.8 * sum(b.values()):
+                short += 1
+                misses.append(case)
+        ms = 1000 * (time.perf_counter() - started) / len(pages)
+        p, r = hit / max(got, 1), hit / max(truth, 1)
+        f1 = 2 * p * r / max(p + r, 1e-9)
+        print(
+            f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {exact}/{len(pages)} | {short} | {ms:.0f} |"
+        )
+        if misses:
+            print(f"<!-- {name} short on: {', '.join(misses)} -->")
+        if inexact:
+            print(f"<!-- {name} not exact on: {', '.join(inexact)} -->")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Scrapy settings for presswatch: a polite, honest crawler of other people's sites.
+
+Each value that differs from Scrapy's default names that default in its comment.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    _VERSION = version("presswatch")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    _VERSION = "dev"
+
+BOT_NAME = "presswatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Who we are, and where to reach us (default: "Scrapy/VERSION (+https://scrapy.org)").
+USER_AGENT = f"presswatch/{_VERSION} (+https://github.com/presswatch/presswatch; press archive)"
+
+# Politeness.
+ROBOTSTXT_OBEY = True  # default: False
+CONCURRENT_REQUESTS = 8  # default: 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2  # default: 8
+DOWNLOAD_DELAY = 1.0  # default: 0
+AUTOTHROTTLE_ENABLED = True  # default: False
+AUTOTHROTTLE_START_DELAY = 2.0  # default: 5.0
+AUTOTHROTTLE_MAX_DELAY = 30.0  # default: 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # default: 1.0 (kept: one request at a time per site)
+COOKIES_ENABLED = False  # default: True; press pages need no session
+
+# Faults: give up on a hung server in time, retry with backoff, refuse huge downloads.
+DOWNLOAD_TIMEOUT = 30  # default: 180
+RETRY_TIMES = 3  # default: 2
+RETRY_BACKOFF_BASE = 2.0  # presswatch's own: seconds before the first retry, doubled after
+RETRY_BACKOFF_MAX = 60.0  # presswatch's own
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # default: 1 GiB; a press release is a few hundred KB
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # default: 32 MiB
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,  # the default retry middleware's slot
+}
+
+# Every request goes through the replay handler; it is Scrapy's own HTTP handler unless
+# PRESSWATCH_REPLAY names a replay server (offline crawls, tests, the demo).
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.replay.handler.ReplayDownloadHandler",
+    "https": "crawler.replay.handler.ReplayDownloadHandler",
+}
+PRESSWATCH_REPLAY = None
+PRESSWATCH_DATABASE_URL = None  # None: storage.db.database_url() decides
+# Recrawls (crawler/spiders/base.py, crawler/revisit.py); each can be set per source.
+PRESSWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since on revisits
+PRESSWATCH_KNOWN_STOP_PAGES = 1  # stop after this many listing pages with nothing new
+PRESSWATCH_REVISIT_BUDGET = 100  # known releases re-fetched per run at most (0: no limit)
+PRESSWATCH_REVISIT_ALL = False
+PRESSWATCH_REVISIT_INTERVALS = None  # JSON [[hours since change, revisit every N hours], …]
+
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+
+HTTPCACHE_ENABLED = False  # default: False (kept: listings must never be served stale)
+TELNETCONSOLE_ENABLED = False  # default: True
+LOG_LEVEL = "INFO"  # default: "DEBUG"
+FEED_EXPORT_ENCODING = "utf-8"  # default: None

@@ -1,0 +1,318 @@
+"""The daemon's configuration: ``presswatch.toml``, every value defaulted.
+
+Read from ``--config PATH`` or ``presswatch.toml`` in the working directory; with neither,
+the defaults alone watch every known source every 6 hours and log what they find. Every
+error names the key (``sources.osce.interval``) and what is wrong with its value.
+The annotated example is presswatch.example.toml at the repository root.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from apscheduler.triggers.cron import CronTrigger
+
+from scheduler.options import (
+    EVENT_KINDS,
+    UNITS,
+    Config,
+    DaemonConfig,
+    NotifyConfig,
+    Schedule,
+    SourceConfig,
+    TargetConfig,
+    format_duration,
+    setting_value,
+)
+
+CONFIG_NAME = "presswatch.toml"
+TARGET_TYPES = ("log", "webhook", "apprise")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+_TARGET_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+class ConfigError(Exception):
+    """A config value that cannot be used; the message names the key."""
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+class _Table:
+    """One TOML table being read: typed getters that name the key, unknown keys refused."""
+
+    def __init__(self, data: Any, prefix: str) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{prefix or 'config'}: expected a table, got {_kind(data)}")
+        self.data, self.prefix, self.used = data, prefix, set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        self.used.add(name)
+        return self.data.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def number(self, name: str, default: float, minimum: float = 0, integer: bool = False) -> Any:
+        value = self.raw(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{self.key(name)}: expected a number, got {_kind(value)}")
+        if integer and not isinstance(value, int):
+            raise ConfigError(f"{self.key(name)}: expected a whole number, got {value!r}")
+        if value < minimum:
+            raise ConfigError(f"{self.key(name)}: must be at least {minimum}, got {value!r}")
+        return value
+
+    def duration(self, name: str, default: float | None, minimum: float = 0) -> float | None:
+        value = self.raw(name, default)
+        if value is None:
+            return None
+        seconds = parse_duration(value, self.key(name))
+        if seconds < minimum:
+            raise ConfigError(f"{self.key(name)}: must be at least {minimum:g}s, got {value!r}")
+        return seconds
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.key(name)}: expected true or false, got {_kind(value)}")
+        return value
+
+    def string(self, name: str, default: str | None = None) -> str | None:
+        value = self.raw(name, default)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{self.key(name)}: expected a string, got {_kind(value)}")
+        return value
+
+    def table(self, name: str) -> _Table:
+        return _Table(self.raw(name, {}), self.key(name))
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.key(unknown[0])}: unknown key")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def parse_duration(value: Any, key: str) -> float:
+    """Seconds from a number or a string like "90s", "15m", "6h", "1d", "1h30m"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        parts = _DURATION.findall(text)
+        if parts and _DURATION.sub("", text).strip() == "":
+            return sum(float(n) * UNITS[u] for n, u in parts)
+    raise ConfigError(f'{key}: {value!r} is not a duration (e.g. 90, "15m", "6h", "1d")')
+
+
+def _schedule(t: _Table, base: Schedule) -> Schedule:
+    cron = t.string("cron", None)
+    if cron is not None and t.has("interval"):
+        raise ConfigError(f"{t.key('cron')}: give either interval or cron, not both")
+    if cron is not None:
+        try:
+            CronTrigger.from_crontab(cron)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{t.key('cron')}: {cron!r} is not a cron expression ({exc})"
+            ) from None
+        interval = None
+    else:
+        interval = t.duration("interval", None, minimum=1)
+        if interval is None:
+            interval, cron = base.interval, base.cron
+    jitter = t.duration("jitter", base.jitter)
+    return Schedule(interval=interval, cron=cron, jitter=jitter or 0.0)
+
+
+def _settings_table(t: _Table, upper: bool) -> dict[str, Any]:
+    for name, value in t.data.items():
+        t.used.add(name)
+        if upper and not _SETTING_NAME.fullmatch(name):
+            raise ConfigError(f"{t.key(name)}: not a Scrapy setting name (UPPER_CASE expected)")
+        if not upper and not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise ConfigError(f"{t.key(name)}: expected a lower_case name")
+        if value is None or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+            raise ConfigError(f"{t.key(name)}: unsupported value {_kind(value)}")
+    return dict(t.data)
+
+
+def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
+    max_pages = t.raw("max_pages", base.max_pages)
+    if max_pages is not None:
+        max_pages = t.number("max_pages", 0, integer=True)
+    config = SourceConfig(
+        key=key,
+        enabled=t.boolean("enabled", base.enabled),
+        schedule=_schedule(t, base.schedule),
+        timeout=t.duration("timeout", base.timeout, minimum=1) or base.timeout,
+        max_pages=max_pages,
+        revisit={**base.revisit, **_settings_table(t.table("revisit"), upper=False)},
+        politeness={**base.politeness, **_settings_table(t.table("politeness"), upper=True)},
+    )
+    t.finish()
+    return config
+
+
+def _target(t: _Table, index: int) -> TargetConfig:
+    kind = t.string("type", None)
+    if kind not in TARGET_TYPES:
+        raise ConfigError(
+            f"{t.key('type')}: expected one of {', '.join(TARGET_TYPES)}, got {kind!r}"
+        )
+    url = t.string("url", None)
+    if kind == "webhook":
+        parts = urlsplit(url or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"{t.key('url')}: a webhook needs an http(s) URL, got {url!r}")
+    elif kind == "apprise":
+        _check_apprise(url, t.key("url"))
+    kinds = t.raw("kinds", sorted(EVENT_KINDS))
+    if not isinstance(kinds, list) or not kinds or not set(kinds) <= EVENT_KINDS:
+        raise ConfigError(f"{t.key('kinds')}: expected a list of {', '.join(sorted(EVENT_KINDS))}")
+    headers = t.table("headers")
+    for name, value in headers.data.items():
+        headers.used.add(name)
+        if not isinstance(value, str):
+            raise ConfigError(f"{headers.key(name)}: expected a string, got {_kind(value)}")
+    name = t.string("name", None) or (kind if kind == "log" else f"{kind}-{index + 1}")
+    if not _TARGET_NAME.fullmatch(name):
+        raise ConfigError(f"{t.key('name')}: {name!r} is not a name (letters, digits, _.:-)")
+    target = TargetConfig(
+        name=name, type=kind, url=url, kinds=frozenset(kinds),
+        timeout=t.duration("timeout", 10.0, minimum=0.1) or 10.0, headers=dict(headers.data),
+    )  # fmt: skip
+    t.finish()
+    return target
+
+
+def _check_apprise(url: str | None, key: str) -> None:
+    if not url:
+        raise ConfigError(f"{key}: an apprise target needs a url (e.g. ntfy://topic)")
+    try:
+        import apprise
+    except ImportError:
+        raise ConfigError(
+            f"{key}: apprise is not installed (pip install 'presswatch[notify]')"
+        ) from None
+    if not apprise.Apprise().add(url):
+        raise ConfigError(f"{key}: {url!r} is not an Apprise URL Apprise can use")
+
+
+def _notify(t: _Table) -> NotifyConfig:
+    raw = t.raw("targets", None)
+    if raw is None:
+        targets: tuple[TargetConfig, ...] = NotifyConfig.targets
+    elif not isinstance(raw, list):
+        raise ConfigError(f"{t.key('targets')}: expected a list of tables ([[notify.targets]])")
+    else:
+        targets = tuple(
+            _target(_Table(x, f"{t.key('targets')}[{i}]"), i) for i, x in enumerate(raw)
+        )
+        names = [x.name for x in targets]
+        if dup := next((n for n in names if names.count(n) > 1), None):
+            raise ConfigError(f"{t.key('targets')}: two targets named {dup!r}; give each a name")
+    config = NotifyConfig(
+        targets=targets,
+        retry_base=t.duration("retry_base", NotifyConfig.retry_base, minimum=0.01) or 1.0,
+        retry_max=t.duration("retry_max", NotifyConfig.retry_max, minimum=0.01) or 1.0,
+        batch=t.number("batch", NotifyConfig.batch, minimum=1, integer=True),
+        check_every=t.duration("check_every", NotifyConfig.check_every, minimum=0.1) or 1.0,
+    )
+    t.finish()
+    return config
+
+
+def _daemon(t: _Table) -> DaemonConfig:
+    log_dir = t.string("log_dir", None)
+    replay = t.string("replay", None)
+    config = DaemonConfig(
+        max_parallel=t.number("max_parallel", DaemonConfig.max_parallel, minimum=1, integer=True),
+        shutdown_grace=t.duration("shutdown_grace", DaemonConfig.shutdown_grace) or 0.0,
+        health_after=t.number("health_after", DaemonConfig.health_after, minimum=1, integer=True),
+        replay=replay,
+        log_dir=Path(log_dir).expanduser() if log_dir else None,
+    )
+    t.finish()
+    return config
+
+
+def parse_config(
+    data: dict[str, Any], known_sources: list[str], path: Path | None = None
+) -> Config:
+    """A Config from parsed TOML; ConfigError names the first bad key."""
+    root = _Table(data, "")
+    database = root.string("database", None)
+    defaults_table = root.table("defaults")
+    defaults = _source(defaults_table, "defaults", SourceConfig(key="defaults"))
+    sources_table = root.table("sources")
+    for key in sources_table.data:
+        if key not in known_sources:
+            raise ConfigError(
+                f"{sources_table.key(key)}: unknown source (known: {', '.join(known_sources)})"
+            )
+    sources = {
+        key: _source(sources_table.table(key), key, defaults) if key in sources_table.data
+        else _source(_Table({}, f"sources.{key}"), key, defaults)
+        for key in known_sources
+    }  # fmt: skip
+    sources_table.finish()
+    config = Config(
+        database=database,
+        daemon=_daemon(root.table("daemon")),
+        notify=_notify(root.table("notify")),
+        sources=sources,
+        path=path,
+    )
+    root.finish()
+    return config
+
+
+def load_config(path: Path | None = None, known_sources: list[str] | None = None) -> Config:
+    """The config from ``path``, else ./presswatch.toml, else the defaults."""
+    if known_sources is None:
+        from crawler.sites import registry
+
+        known_sources = sorted(registry())
+    if path is None:
+        candidate = Path.cwd() / CONFIG_NAME
+        if not candidate.is_file():
+            return parse_config({}, known_sources)
+        path = candidate
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return parse_config(data, known_sources, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+__all__ = [
+    "CONFIG_NAME", "Config", "ConfigError", "DaemonConfig", "NotifyConfig", "Schedule",
+    "SourceConfig", "TargetConfig", "format_duration", "load_config", "parse_config",
+    "setting_value",
+]  # fmt: skip

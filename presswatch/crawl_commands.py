@@ -1,0 +1,142 @@
+"""`presswatch crawl`, `presswatch replay` and `presswatch demo`: running the spiders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import click
+from platformdirs import user_data_path, user_log_path
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from crawler.replay.demo import DEMO_SNAPSHOT
+from crawler.replay.server import ReplayError, run_forever, serve
+from crawler.sites import registry
+from presswatch.context import DATE, Context, console, pass_context
+from scheduler.runner import CrawlOptions, CrawlResult, run_crawl
+from storage.models import CrawlRun, Source
+
+SUMMARY_KEYS = ("new", "changed", "restored", "unchanged", "removed", "missing", "errors")
+
+
+def _describe(counts: dict[str, int]) -> str:
+    parts = [f"{counts[k]} {k}" for k in SUMMARY_KEYS if counts.get(k)]
+    if counts.get("not_modified"):
+        parts.append(f"{counts['not_modified']} answered 304")
+    return ", ".join(parts) or "nothing new"
+
+
+def _last_run(obj: Context, source: str) -> CrawlRun | None:
+    with obj.session() as session:
+        return session.scalar(
+            select(CrawlRun)
+            .join(Source)
+            .where(Source.key == source)
+            .order_by(CrawlRun.id.desc())
+            .limit(1)
+        )
+
+
+def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> list[CrawlResult]:
+    """Crawl ``sources`` side by side, each in its own process, with a live progress display."""
+    log_dir = user_log_path("presswatch", appauthor=False)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    with Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.fields[source]:6}"),
+        TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:  # fmt: skip
+        tasks = {s: progress.add_task("starting", total=None, source=s) for s in sources}
+
+        def crawl(source: str) -> CrawlResult:
+            def update(counts: dict[str, int]) -> None:
+                progress.update(tasks[source], description=_describe(counts))
+
+            return run_crawl(source, options, log_dir / f"{source}-{stamp}.log", on_progress=update)
+
+        with ThreadPoolExecutor(max_workers=len(sources)) as pool:
+            results = list(pool.map(crawl, sources))
+    for result in results:
+        run = _last_run(obj, result.source)
+        counts = run.counts if run and run.counts else result.counts
+        if not result.ok or run is None:
+            console.print(f"[red]✗ {result.source}[/red]: crawl failed (exit {result.returncode}); "
+                          f"log: {result.log_path}")  # fmt: skip
+            continue
+        health = "" if run.status == "ok" else f" [yellow]{run.status}: {run.health}[/yellow]"
+        console.print(
+            f"[green]✓ {result.source}[/green]: {counts.get('requests', 0)} requests — "
+            f"{_describe(counts)} in {result.seconds:.1f}s{health}"
+        )
+    return results
+
+
+def _check_sources(sources: Sequence[str]) -> list[str]:
+    known = sorted(registry())
+    unknown = [s for s in sources if s not in known]
+    if unknown:
+        raise click.ClickException(f"unknown source {unknown[0]!r} (known: {', '.join(known)})")
+    return list(dict.fromkeys(sources)) or known
+
+
+@click.command()
+@click.argument("sources", nargs=-1)
+@click.option("--replay", metavar="URL", help="Fetch every page from this replay server.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Listing pages to walk at most.")
+@click.option("--full", is_flag=True, help="Walk the whole listing (backfill; resumes if cut off).")
+@click.option("--revisit-all", is_flag=True, help="Fetch every known release again.")
+@click.option("--since", type=DATE, help="Skip releases published before this date.")
+@click.option("--set", "-s", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy setting for the crawl (repeatable).")  # fmt: skip
+@pass_context
+def crawl(
+    obj: Context, sources: tuple[str, ...], replay: str | None, max_pages: int | None,
+    full: bool, revisit_all: bool, since: datetime | None, settings: tuple[str, ...],
+) -> None:  # fmt: skip
+    """Crawl SOURCES (default: all) into the archive, each in its own process."""
+    chosen = _check_sources(sources)
+    extra = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{setting!r} is not NAME=VALUE", param_hint="--set")
+        extra[name] = value
+    with obj.session():
+        pass  # the archive is migrated once here, not by each crawl at the same moment
+    options = CrawlOptions(
+        replay=replay, db=obj.db, max_pages=max_pages, full=full, revisit_all=revisit_all,
+        since=since.date().isoformat() if since else None, settings=extra,
+        jobdir=user_data_path("presswatch", appauthor=False) / "backfill",
+    )  # fmt: skip
+    results = run_sources(obj, chosen, options)
+    if not all(r.ok for r in results):
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("snapshot", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8700, show_default=True)
+def replay(snapshot: Path, port: int) -> None:
+    """Serve a saved SNAPSHOT of the sites on 127.0.0.1 (see docs/snapshots.md)."""
+    try:
+        run_forever(snapshot, port, announce=console.print)
+    except ReplayError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command()
+@pass_context
+def demo(obj: Context) -> None:
+    """Crawl the bundled snapshot of all four sites into the archive: no internet needed."""
+    with obj.session():
+        pass
+    sites = sorted(registry())
+    console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites")
+    with serve(DEMO_SNAPSHOT) as server:
+        run_sources(obj, sites, CrawlOptions(replay=server.url, db=obj.db, full=True))
+    from storage.db import database_url
+
+    console.print(f"\narchive: {database_url(obj.db)}")
+    console.print("next: presswatch list | presswatch show ID | presswatch history ID")

@@ -1,0 +1,200 @@
+"""`presswatch daemon` and `presswatch status`: scheduled recrawls and how they are doing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from presswatch.config import Config, ConfigError, load_config
+from presswatch.context import Context, console, emit_json, pass_context
+from scheduler.daemon import Daemon, due_time
+from storage import notifications as store
+from storage.db import DatabaseError, database_url
+from storage.models import CrawlRun
+
+OVERDUE_SLACK = timedelta(minutes=10)  # beyond the crawl timeout, before --check fails
+CONFIG_OPTION = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: ./presswatch.toml if present, else built-in defaults).",
+)  # fmt: skip
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(f"config: {exc}") from None
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, help="Run every due source once, then exit (cron, timers).")
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
+              show_default=True)  # fmt: skip
+@pass_context
+def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -> None:
+    """Recrawl every enabled source on its schedule and send notifications, until stopped."""
+    config = _config(config_path)
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: already running"
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    runner = Daemon(config, obj.db)
+    try:
+        code = runner.run_once() if once else runner.run()
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    raise SystemExit(code)
+
+
+def _run_json(run: CrawlRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    return {
+        "id": run.id, "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "seconds": round(seconds, 1) if seconds is not None else None, "status": run.status,
+        "healthy": run.status == "ok", "health": run.health, "counts": run.counts or {},
+    }  # fmt: skip
+
+
+def status_data(config: Config, db: str | None, now: datetime | None = None) -> dict[str, Any]:
+    """Everything `presswatch status` shows; raises DatabaseError when the archive is away."""
+    from storage.db import open_archive
+
+    now = now or datetime.now(UTC)
+    url = db or config.database
+    engine, sessions = open_archive(url)
+    try:
+        with sessions() as session:
+            sources = []
+            for source in config.sources.values():
+                run = store.last_run(session, source.key)
+                nxt = due_time(source, store.last_started(session, source.key), now)
+                running = run is not None and run.status == "running"
+                overdue = (
+                    source.enabled
+                    and not running
+                    and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
+                )
+                sources.append({
+                    "key": source.key, "enabled": source.enabled,
+                    "schedule": source.schedule.describe(), "timeout": source.timeout,
+                    "last_run": _run_json(run),
+                    "next_run": nxt.isoformat(timespec="seconds") if source.enabled else None,
+                    "overdue": overdue,
+                })  # fmt: skip
+            found = store.register_targets(session, [t.name for t in config.notify.targets])
+            targets = [
+                {"name": t.name, "type": t.type,
+                 "pending": store.pending_count(session, found[t.name], t.kinds),
+                 "failures": found[t.name].failures, "last_error": found[t.name].last_error,
+                 "retry_at": found[t.name].retry_at.isoformat() if found[t.name].retry_at else None}
+                for t in config.notify.targets
+            ]  # fmt: skip
+            totals = store.archive_totals(session)
+            session.rollback()  # a target seen here for the first time is the daemon's to register
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"database error: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}"
+        ) from None
+    finally:
+        engine.dispose()
+    return {
+        "config": str(config.path) if config.path else None,
+        "database": make_url(database_url(url)).render_as_string(hide_password=True),
+        "now": now.isoformat(timespec="seconds"),
+        "sources": sources,
+        "notifications": targets,
+        "archive": totals,
+    }
+
+
+def _when(iso: str | None, now: datetime) -> str:
+    if not iso:
+        return "-"
+    moment = datetime.fromisoformat(iso)
+    delta = (moment - now).total_seconds()
+    if abs(delta) < 60:
+        return "now" if delta <= 0 else "in <1m"
+    span = _span(abs(delta))
+    return f"in {span}" if delta > 0 else f"{span} ago"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    now = datetime.fromisoformat(data["now"])
+    table = Table(title=f"presswatch — {data['database']}", title_justify="left")
+    for column in (
+        "source",
+        "schedule",
+        "last run",
+        "took",
+        "status",
+        "new/changed/items",
+        "next run",
+    ):
+        table.add_column(column)
+    for s in data["sources"]:
+        run = s["last_run"] or {}
+        counts = run.get("counts", {})
+        status = run.get("status", "-")
+        style = {"ok": "green", "unhealthy": "yellow", "failed": "red"}.get(status, "")
+        table.add_row(
+            s["key"] + ("" if s["enabled"] else " (off)"), s["schedule"],
+            _when(run.get("started_at"), now),
+            f"{run['seconds']:.1f}s" if run.get("seconds") is not None else "-",
+            f"[{style}]{status}[/{style}]" if style else status,
+            f"{counts.get('new', 0)}/{counts.get('changed', 0)}/{counts.get('items', 0)}" if run else "-",
+            ("[red]overdue[/red] " if s["overdue"] else "") + _when(s["next_run"], now),
+        )  # fmt: skip
+    console.print(table)
+    for s in data["sources"]:
+        run = s["last_run"]
+        if run and run["health"]:
+            console.print(f"[yellow]{s['key']}[/yellow]: {run['health']}")
+    for t in data["notifications"]:
+        extra = f", {t['failures']} failures, last: {t['last_error']}" if t["failures"] else ""
+        console.print(f"notify {t['name']} ({t['type']}): {t['pending']} pending{extra}")
+    a = data["archive"]
+    console.print(f"archive: {a['releases']} releases ({a['removed']} removed), "
+                  f"{a['versions']} versions, {a['events']} events, {a['runs']} runs")  # fmt: skip
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--check", is_flag=True, help="Exit 1 when a source is overdue (health checks).")
+@pass_context
+def status(obj: Context, config_path: Path | None, as_json: bool, check: bool) -> None:
+    """Each source's schedule, last and next run, pending notifications, archive totals."""
+    config = _config(config_path)
+    try:
+        data = status_data(config, obj.db)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(data)
+    else:
+        _print_status(data)
+    overdue = [s["key"] for s in data["sources"] if s["overdue"]]
+    if check and overdue:
+        click.echo(f"overdue: {', '.join(overdue)}", err=True)
+        raise SystemExit(1)

@@ -1,0 +1,254 @@
+"""Notifications: change events and health alerts, sent to every target until delivered.
+
+Targets are a log line, a JSON webhook (one POST per batch; each event carries its id, so a
+receiver can drop the rare repeat after a crash between sending and recording) and any
+Apprise URL. A failed target is retried with exponential backoff and its events stay
+pending in the archive (storage.notifications), so a restart sends them; no transaction is
+held while sending, because SQLite would block every crawl meanwhile. What was sent while
+the database was away is remembered and recorded when it answers again, not sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from scheduler.options import NotifyConfig, TargetConfig
+from storage import notifications as store
+from storage.notifications import AlertNote, EventNote
+
+log = logging.getLogger("presswatch.notify")
+PAYLOAD_VERSION = 1
+MAX_DIFF_SNIPPET = 160
+
+
+class DeliveryError(Exception):
+    """A target did not take the message; the text says why."""
+
+
+class Sender(Protocol):
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None: ...
+
+
+# --- what a message says ------------------------------------------------------------------
+
+
+def subject(events: list[EventNote], alerts: list[AlertNote]) -> str:
+    counts = Counter(e.kind for e in events) + Counter(f"source {a.kind}" for a in alerts)
+    return "presswatch: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
+def describe_diff(diff: dict[str, Any] | None) -> str:
+    """A change's diff in one or two short lines: fields, word counts, first snippets."""
+    if not diff:
+        return ""
+    parts = [f"changed {', '.join(diff.get('fields') or ['text'])}"]
+    if "title" in diff:
+        parts.append(f"title was {diff['title']['old']!r}")
+    if "published" in diff:
+        parts.append(f"date was {diff['published']['old']}")
+    if diff.get("words_added") or diff.get("words_removed"):
+        parts.append(f"+{diff.get('words_added', 0)}/-{diff.get('words_removed', 0)} words")
+    line = "; ".join(parts)
+    for sign, key in (("+", "added"), ("-", "removed")):
+        if diff.get(key):
+            line += f"\n    {sign} {_clip(diff[key][0])}"
+    return line
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_DIFF_SNIPPET else text[: MAX_DIFF_SNIPPET - 1] + "…"
+
+
+def event_line(e: EventNote) -> str:
+    when = f" ({e.published.isoformat()})" if e.published else ""
+    return f"[{e.kind}] {e.source_name}: {e.title}{when}\n  {e.url}"
+
+
+def alert_line(a: AlertNote) -> str:
+    what = "is failing" if a.kind == "failing" else "has recovered"
+    return f"[{a.kind}] source {a.source} {what}: {a.detail}"
+
+
+def message_body(events: list[EventNote], alerts: list[AlertNote]) -> str:
+    lines = [alert_line(a) for a in alerts]
+    for e in events:
+        lines.append(event_line(e))
+        if e.kind == "changed" and (diff := describe_diff(e.diff)):
+            lines.append("  " + diff)
+    return "\n".join(lines)
+
+
+def payload(events: list[EventNote], alerts: list[AlertNote]) -> dict[str, Any]:
+    return {
+        "presswatch": PAYLOAD_VERSION,
+        "events": [e.to_json() for e in events],
+        "alerts": [a.to_json() for a in alerts],
+    }
+
+
+# --- targets ------------------------------------------------------------------------------
+
+
+class LogSender:
+    """One log line per event or alert (always delivered)."""
+
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+        for a in alerts:
+            log.warning("%s", alert_line(a))
+        for e in events:
+            extra = f" — {describe_diff(e.diff).splitlines()[0]}" if e.kind == "changed" else ""
+            log.info("[%s] %s: %s (%s)%s", e.kind, e.source, e.title, e.url, extra)
+
+
+@dataclass
+class WebhookSender:
+    """POSTs the JSON payload; any 2xx answer is a delivery."""
+
+    url: str
+    timeout: float = 10.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+        try:
+            response = httpx.post(
+                self.url, json=payload(events, alerts), timeout=self.timeout,
+                headers={"User-Agent": "presswatch", **self.headers},
+            )  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        if not 200 <= response.status_code < 300:
+            raise DeliveryError(f"HTTP {response.status_code}")
+
+
+class AppriseSender:
+    """Any Apprise URL: e-mail, Slack, Matrix, Telegram, ntfy…"""
+
+    def __init__(self, url: str) -> None:
+        import apprise
+
+        self.apprise = apprise.Apprise()
+        if not self.apprise.add(url):
+            raise DeliveryError(f"Apprise cannot use {url!r}")
+
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+        if not self.apprise.notify(
+            title=subject(events, alerts), body=message_body(events, alerts)
+        ):
+            raise DeliveryError("Apprise reported a failed delivery (see its log lines)")
+
+
+def make_sender(target: TargetConfig) -> Sender:
+    if target.type == "webhook":
+        assert target.url
+        return WebhookSender(target.url, target.timeout, target.headers)
+    if target.type == "apprise":
+        assert target.url
+        return AppriseSender(target.url)
+    return LogSender()
+
+
+# --- the notifier -------------------------------------------------------------------------
+
+
+@dataclass
+class FlushResult:
+    delivered: int = 0
+    failed: list[str] = field(default_factory=list)  # targets that failed this time
+
+
+class Notifier:
+    """Sends what is pending to every target; one flush at a time per process."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], config: NotifyConfig,
+        senders: dict[str, Sender] | None = None, clock: Callable[[], datetime] | None = None,
+    ) -> None:  # fmt: skip
+        self.sessions = sessions
+        self.config = config
+        self.targets = {t.name: t for t in config.targets}
+        self.senders = senders or {t.name: make_sender(t) for t in config.targets}
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        # Sent, but the database was away when it was to be recorded: recorded first thing
+        # next time, and never sent again by this process.
+        self._unrecorded: list[tuple[str, list[int], list[int], datetime]] = []
+
+    def start(self) -> None:
+        """Register the targets and clear old backoffs: a restart sends what is pending now."""
+        with self.sessions.begin() as session:
+            store.register_targets(session, self.targets)
+            store.reset_target_backoff(session, self.targets)
+
+    def flush(self, stop: threading.Event | None = None) -> FlushResult:
+        result = FlushResult()
+        with self._lock:
+            self._record_sent()
+            for name in self.targets:
+                if stop is not None and stop.is_set():
+                    break
+                self._flush_target(name, result, stop)
+        return result
+
+    def pending(self) -> dict[str, int]:
+        with self.sessions() as session:
+            found = store.register_targets(session, self.targets)
+            counts = {
+                n: store.pending_count(session, t, self.targets[n].kinds) for n, t in found.items()
+            }
+            session.rollback()  # status only looks; the daemon registers targets for real
+            return counts
+
+    def _flush_target(self, name: str, result: FlushResult, stop: threading.Event | None) -> None:
+        config, sender = self.targets[name], self.senders[name]
+        while stop is None or not stop.is_set():
+            with self.sessions.begin() as session:
+                target = store.register_targets(session, [name])[name]
+                if target.retry_at and self.clock() < target.retry_at:
+                    return
+                alerts = store.pending_alerts(session, target)
+                events = store.pending_events(session, target, config.kinds, self.config.batch)
+                if not events and not alerts:
+                    store.advance_cursors(session, target, config.kinds, self.clock())
+                    return
+            event_ids, alert_ids = [e.id for e in events], [a.id for a in alerts]
+            try:
+                sender.send(events, alerts)
+            except Exception as exc:  # noqa: BLE001 - any failure of a target is retried
+                self._failed(name, event_ids, alert_ids, exc)
+                result.failed.append(name)
+                return
+            self._unrecorded.append((name, event_ids, alert_ids, self.clock()))
+            self._record_sent()
+            result.delivered += len(events) + len(alerts)
+            log.debug("%s: delivered %d events, %d alerts", name, len(events), len(alerts))
+
+    def _record_sent(self) -> None:
+        """Mark what was sent as delivered; raises while the database is unreachable."""
+        while self._unrecorded:
+            name, event_ids, alert_ids, at = self._unrecorded[0]
+            with self.sessions.begin() as session:
+                target = store.register_targets(session, [name])[name]
+                store.mark_delivered(session, target, event_ids, alert_ids, at)
+            self._unrecorded.pop(0)
+
+    def _failed(
+        self, name: str, event_ids: list[int], alert_ids: list[int], exc: Exception
+    ) -> None:
+        error = str(exc) or type(exc).__name__
+        with self.sessions.begin() as session:
+            target = store.register_targets(session, [name])[name]
+            delay = min(self.config.retry_base * 2**target.failures, self.config.retry_max)
+            retry_at = self.clock() + timedelta(seconds=delay)
+            store.mark_failed(session, target, event_ids, alert_ids, error, retry_at, self.clock())
+            attempts = target.failures
+        log.warning("notification target %s failed (%s); %d pending, attempt %d, retry in %.0fs",
+                    name, error, len(event_ids) + len(alert_ids), attempts, delay)  # fmt: skip

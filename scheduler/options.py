@@ -1,0 +1,107 @@
+"""What the daemon is told to do: sources with their schedules, targets, limits.
+
+Plain dataclasses, every field defaulted; presswatch.config reads them from TOML.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EVENT_KINDS = frozenset({"new", "changed", "removed", "restored"})
+UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a source runs: every ``interval`` seconds, or on a cron expression; plus jitter."""
+
+    interval: float | None = 6 * 3600.0
+    cron: str | None = None
+    jitter: float = 300.0
+
+    def describe(self) -> str:
+        what = f"cron {self.cron!r}" if self.cron else f"every {format_duration(self.interval)}"
+        return what + (f" ±{format_duration(self.jitter)}" if self.jitter else "")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    key: str
+    enabled: bool = True
+    schedule: Schedule = field(default_factory=Schedule)
+    timeout: float = 3600.0  # a crawl running longer is killed and recorded as failed
+    max_pages: int | None = None  # None: the spider's own default
+    revisit: dict[str, Any] = field(default_factory=dict)  # -> PRESSWATCH_REVISIT_<KEY>
+    politeness: dict[str, Any] = field(default_factory=dict)  # Scrapy settings
+
+    def crawl_settings(self) -> dict[str, str]:
+        """The Scrapy settings (``-s NAME=VALUE``) this source's crawls run with."""
+        settings = {name: setting_value(v) for name, v in self.politeness.items()}
+        for name, value in self.revisit.items():
+            settings[f"PRESSWATCH_REVISIT_{name.upper()}"] = setting_value(value)
+        return settings
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """Where notifications go: an Apprise URL, a JSON webhook, or the daemon's log."""
+
+    name: str
+    type: str
+    url: str | None = None
+    kinds: frozenset[str] = EVENT_KINDS
+    timeout: float = 10.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    max_parallel: int = 2  # crawls running at once
+    shutdown_grace: float = 30.0  # on SIGTERM, running crawls get this long before a kill
+    health_after: int = 3  # consecutive failed or unhealthy runs before one alert
+    replay: str | None = None  # fetch every page from this replay server (offline, tests)
+    log_dir: Path | None = None  # crawl logs; None: the user's log directory
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    targets: tuple[TargetConfig, ...] = (TargetConfig(name="log", type="log"),)
+    retry_base: float = 30.0  # first retry of a failed target after this, doubled each time
+    retry_max: float = 3600.0
+    batch: int = 20  # events per message
+    check_every: float = 30.0  # how often pending and retried notifications are looked at
+
+
+@dataclass(frozen=True)
+class Config:
+    database: str | None = None
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
+    path: Path | None = None  # the file read, None for the defaults
+
+    def enabled_sources(self) -> list[SourceConfig]:
+        return [s for s in self.sources.values() if s.enabled]
+
+
+def setting_value(value: Any) -> str:
+    """A TOML value as a ``-s NAME=VALUE`` string Scrapy's getters read back."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit in ("d", "h", "m"):
+        if seconds >= UNITS[unit] and seconds % UNITS[unit] == 0:
+            return f"{int(seconds // UNITS[unit])}{unit}"
+    return f"{seconds:g}s"

@@ -1,0 +1,365 @@
+"""What the daemon reads and writes besides crawls: deliveries, health alerts, run summaries.
+
+A target receives the change events and health alerts newer than it is (its cursors start at
+the newest ids when it first appears), each marked delivered per target only once sent. The
+cursor moves past settled events only once they are ``SETTLE_SECONDS`` old, because on
+PostgreSQL a lower event id can commit after a higher one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.archive import ensure_source, finish_run, start_run
+from storage.models import (
+    ChangeEvent,
+    CrawlRun,
+    HealthAlert,
+    NotificationDelivery,
+    NotifyTarget,
+    Release,
+    ReleaseVersion,
+    Source,
+)
+
+SETTLE_SECONDS = 300
+D = NotificationDelivery
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class EventNote:
+    """One change event as a notification shows it."""
+
+    id: int
+    kind: str
+    at: datetime
+    source: str
+    source_name: str
+    url: str
+    title: str
+    published: date | None
+    diff: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "at": self.at.isoformat(), "source": self.source,
+            "source_name": self.source_name, "url": self.url, "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "diff": self.diff,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AlertNote:
+    id: int
+    kind: str  # failing | recovered
+    at: datetime
+    source: str
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "at": self.at.isoformat(),
+                "source": self.source, "detail": self.detail}  # fmt: skip
+
+
+# --- targets and deliveries ---------------------------------------------------------------
+
+
+def register_targets(session: Session, names: Iterable[str]) -> dict[str, NotifyTarget]:
+    """The targets by name, creating new ones with cursors at the newest event and alert."""
+    wanted = list(names)
+    found = {
+        t.name: t
+        for t in session.scalars(select(NotifyTarget).where(NotifyTarget.name.in_(wanted)))
+    }
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        event_max = session.scalar(select(func.max(ChangeEvent.id))) or 0
+        alert_max = session.scalar(select(func.max(HealthAlert.id))) or 0
+        for name in missing:
+            found[name] = NotifyTarget(
+                name=name, created_at=_now(), event_cursor=event_max, alert_cursor=alert_max,
+                failures=0,
+            )  # fmt: skip
+            session.add(found[name])
+        session.flush()
+    return found
+
+
+def _undelivered(target_id: int, column: Any) -> Any:
+    """No delivered row for this target and the event (or alert) ``column`` points at."""
+    link = D.event_id if column is ChangeEvent.id else D.alert_id
+    delivered = select(D.id).where(
+        D.target_id == target_id, link == column, D.delivered_at.is_not(None)
+    )
+    return ~delivered.exists()
+
+
+def pending_events(
+    session: Session, target: NotifyTarget, kinds: Iterable[str], limit: int
+) -> list[EventNote]:
+    """The oldest undelivered events of ``kinds`` for ``target``."""
+    version = aliased(ReleaseVersion)
+    current = aliased(ReleaseVersion)
+    rows = session.execute(
+        select(
+            ChangeEvent,
+            Release.url,
+            Source.key,
+            Source.name,
+            version.title,
+            version.published,
+            current.title,
+            current.published,
+        )  # fmt: skip
+        .join(Release, Release.id == ChangeEvent.release_id)
+        .join(Source, Source.id == Release.source_id)
+        .outerjoin(version, version.id == ChangeEvent.version_id)
+        .outerjoin(current, current.id == Release.current_version_id)
+        .where(
+            ChangeEvent.id > target.event_cursor,
+            ChangeEvent.kind.in_(list(kinds)),
+            _undelivered(target.id, ChangeEvent.id),
+        )
+        .order_by(ChangeEvent.id)
+        .limit(limit)
+    ).all()
+    return [
+        EventNote(e.id, e.kind, e.at, key, name, url, vt or ct or url, vp or cp, e.diff)
+        for e, url, key, name, vt, vp, ct, cp in rows
+    ]
+
+
+def pending_alerts(session: Session, target: NotifyTarget) -> list[AlertNote]:
+    rows = session.execute(
+        select(HealthAlert, Source.key)
+        .join(Source, Source.id == HealthAlert.source_id)
+        .where(
+            HealthAlert.id > target.alert_cursor,
+            _undelivered(target.id, HealthAlert.id),
+        )
+        .order_by(HealthAlert.id)
+    ).all()
+    return [AlertNote(a.id, a.kind, a.at, key, a.detail) for a, key in rows]
+
+
+def _upsert(
+    session: Session, target_id: int, event_ids: list[int], alert_ids: list[int],
+    values: dict[str, Any], attempt: bool = True,
+) -> None:  # fmt: skip
+    for column, ids in ((D.event_id, event_ids), (D.alert_id, alert_ids)):
+        if not ids:
+            continue
+        existing = {
+            getattr(row, column.key): row
+            for row in session.scalars(select(D).where(D.target_id == target_id, column.in_(ids)))
+        }
+        for ident in ids:
+            row = existing.get(ident)
+            if row is None:
+                row = D(target_id=target_id, attempts=0, **{column.key: ident})
+                session.add(row)
+            row.attempts = (row.attempts or 0) + int(attempt)
+            for name, value in values.items():
+                setattr(row, name, value)
+    session.flush()
+
+
+def mark_delivered(
+    session: Session, target: NotifyTarget, event_ids: list[int], alert_ids: list[int],
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    at = now or _now()
+    _upsert(session, target.id, event_ids, alert_ids,
+            {"delivered_at": at, "last_attempt_at": at, "last_error": None})  # fmt: skip
+    target.failures, target.retry_at, target.last_error = 0, None, None
+
+
+def mark_failed(
+    session: Session, target: NotifyTarget, event_ids: list[int], alert_ids: list[int],
+    error: str, retry_at: datetime, now: datetime | None = None,
+) -> None:  # fmt: skip
+    _upsert(session, target.id, event_ids, alert_ids,
+            {"last_attempt_at": now or _now(), "last_error": error[:2000]})  # fmt: skip
+    target.failures += 1
+    target.retry_at, target.last_error = retry_at, error[:2000]
+
+
+def advance_cursors(
+    session: Session, target: NotifyTarget, kinds: Iterable[str], now: datetime | None = None
+) -> None:
+    """Move the target's cursors over settled (delivered or unwanted) events and alerts."""
+    settled_before = (now or _now()) - timedelta(seconds=SETTLE_SECONDS)
+    first_open = session.scalar(
+        select(func.min(ChangeEvent.id)).where(
+            ChangeEvent.id > target.event_cursor,
+            or_(
+                ChangeEvent.at >= settled_before,
+                ChangeEvent.kind.in_(list(kinds)) & _undelivered(target.id, ChangeEvent.id),
+            ),
+        )  # fmt: skip
+    )
+    if first_open is not None:
+        target.event_cursor = max(target.event_cursor, first_open - 1)
+    else:
+        target.event_cursor = session.scalar(select(func.max(ChangeEvent.id))) or 0
+    first_alert = session.scalar(
+        select(func.min(HealthAlert.id)).where(
+            HealthAlert.id > target.alert_cursor,
+            or_(HealthAlert.at >= settled_before, _undelivered(target.id, HealthAlert.id)),
+        )  # fmt: skip
+    )
+    if first_alert is not None:
+        target.alert_cursor = max(target.alert_cursor, first_alert - 1)
+    else:
+        target.alert_cursor = session.scalar(select(func.max(HealthAlert.id))) or 0
+
+
+def pending_count(session: Session, target: NotifyTarget, kinds: Iterable[str]) -> int:
+    events = session.scalar(
+        select(func.count(ChangeEvent.id)).where(
+            ChangeEvent.id > target.event_cursor,
+            ChangeEvent.kind.in_(list(kinds)),
+            _undelivered(target.id, ChangeEvent.id),
+        )  # fmt: skip
+    )
+    alerts = session.scalar(
+        select(func.count(HealthAlert.id)).where(
+            HealthAlert.id > target.alert_cursor,
+            _undelivered(target.id, HealthAlert.id),
+        )
+    )
+    return (events or 0) + (alerts or 0)
+
+
+# --- crawl runs and health ----------------------------------------------------------------
+
+
+def latest_run_id(session: Session, source: str) -> int:
+    """The newest crawl run id of ``source`` (0 for none): runs after it belong to a new crawl."""
+    return (
+        session.scalar(
+            select(func.max(CrawlRun.id)).join(Source).where(Source.key == source)
+        )  # fmt: skip
+        or 0
+    )
+
+
+def last_started(session: Session, source: str) -> datetime | None:
+    return session.scalar(
+        select(func.max(CrawlRun.started_at)).join(Source).where(Source.key == source)
+    )
+
+
+def last_run(session: Session, source: str) -> CrawlRun | None:
+    return session.scalar(
+        select(CrawlRun)
+        .join(Source)
+        .where(Source.key == source)
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    )
+
+
+def settle_run(
+    session: Session, source: str, started: datetime, ended: datetime, after_id: int | None,
+    reason: str | None, counts: dict[str, int],
+) -> CrawlRun:  # fmt: skip
+    """Close the crawl's run after its process ended, and return it.
+
+    The crawl's runs are those after ``after_id``, or (when the database was unreachable as
+    the crawl started) those started between ``started`` and ``ended``. ``reason`` set means
+    the process failed (killed, crashed): a run it left open is closed as failed, and when it
+    opened none a failed run is written. A process that ended well but recorded no run also
+    counts as failed.
+    """
+    query = select(CrawlRun).join(Source).where(Source.key == source).order_by(CrawlRun.id)
+    if after_id is not None:
+        query = query.where(CrawlRun.id > after_id)
+    else:
+        query = query.where(CrawlRun.started_at >= started, CrawlRun.started_at <= ended)
+    runs = list(session.scalars(query))
+    if not runs:
+        ensure_source(session, source)
+        run_id = start_run(session, source, now=started)
+        finish_run(session, run_id, counts, status="failed",
+                   health=reason or "the crawl recorded no run (see its log)", now=ended)  # fmt: skip
+        return session.get_one(CrawlRun, run_id)
+    for run in runs:
+        if run.status == "running" or (reason and run.status != "failed"):
+            # A killed crawl may still close its run on the way out: a cut-short run is failed.
+            health = "; ".join(
+                x for x in (reason or "the crawl left its run open", run.health) if x
+            )
+            finish_run(session, run.id, {**counts, **(run.counts or {})}, status="failed",
+                       coverage=run.coverage, health=health, now=ended)  # fmt: skip
+            session.refresh(run)
+    return runs[-1]
+
+
+def recent_statuses(session: Session, source_id: int, n: int) -> list[CrawlRun]:
+    """The newest ``n`` finished runs of a source, newest first."""
+    return list(
+        session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.source_id == source_id, CrawlRun.status != "running")
+            .order_by(CrawlRun.id.desc())
+            .limit(n)
+        )
+    )
+
+
+def last_alert(session: Session, source_id: int) -> HealthAlert | None:
+    return session.scalar(
+        select(HealthAlert)
+        .where(HealthAlert.source_id == source_id)
+        .order_by(HealthAlert.id.desc())
+        .limit(1)  # fmt: skip
+    )
+
+
+def add_alert(
+    session: Session, source_id: int, kind: str, run_id: int | None, detail: str,
+    now: datetime | None = None,
+) -> HealthAlert:  # fmt: skip
+    alert = HealthAlert(
+        source_id=source_id, kind=kind, run_id=run_id, at=now or _now(), detail=detail
+    )
+    session.add(alert)
+    session.flush()
+    return alert
+
+
+def source_id(session: Session, key: str) -> int | None:
+    return session.scalar(select(Source.id).where(Source.key == key))
+
+
+def archive_totals(session: Session) -> dict[str, int]:
+    releases = dict(
+        session.execute(select(Release.status, func.count()).group_by(Release.status)).all()
+    )
+    return {
+        "releases": sum(releases.values()),
+        "active": releases.get("active", 0),
+        "removed": releases.get("removed", 0),
+        "versions": session.scalar(select(func.count(ReleaseVersion.id))) or 0,
+        "events": session.scalar(select(func.count(ChangeEvent.id))) or 0,
+        "runs": session.scalar(select(func.count(CrawlRun.id))) or 0,
+    }
+
+
+def reset_target_backoff(session: Session, names: Iterable[str]) -> None:
+    """Let every target be tried at once (a restart after an outage should not wait)."""
+    session.execute(
+        update(NotifyTarget).where(NotifyTarget.name.in_(list(names))).values(retry_at=None)
+    )

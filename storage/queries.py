@@ -1,0 +1,186 @@
+"""Reading the archive: list, show and history, shared by the CLI and later the web view."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
+from storage.urls import canonical_url
+
+RELEASE_STATUSES = ("active", "removed")
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    id: int
+    source: str
+    url: str
+    title: str
+    published: date | None
+    status: str
+    versions: int
+    first_seen: datetime
+    last_changed: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in data.items()}
+
+
+def source_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(Source.key).order_by(Source.key)))
+
+
+def list_releases(
+    session: Session,
+    source: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    status: str | None = None,
+    limit: int | None = 50,
+) -> list[ReleaseRow]:
+    """Releases newest first (by published date, then first seen), filtered."""
+    other = aliased(ReleaseVersion)
+    n_versions = (
+        select(func.count(other.id))
+        .where(other.release_id == Release.id)
+        .correlate(Release)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Release.id,
+            Source.key,
+            Release.url,
+            ReleaseVersion.title,
+            ReleaseVersion.published,
+            Release.status,
+            n_versions,
+            Release.first_seen,
+            Release.last_changed,
+        )  # fmt: skip
+        .join(Source, Source.id == Release.source_id)
+        .join(ReleaseVersion, ReleaseVersion.id == Release.current_version_id)
+        .order_by(ReleaseVersion.published.desc().nulls_last(), Release.first_seen.desc())
+    )
+    if source:
+        query = query.where(Source.key == source)
+    if since:
+        query = query.where(ReleaseVersion.published >= since)
+    if until:
+        query = query.where(ReleaseVersion.published <= until)
+    if status:
+        query = query.where(Release.status == status)
+    if limit:
+        query = query.limit(limit)
+    return [ReleaseRow(*row) for row in session.execute(query)]
+
+
+def find_release(session: Session, ref: str) -> Release | None:
+    """A release by its id or by any form of its URL."""
+    if ref.isdigit():
+        return session.get(Release, int(ref))
+    return session.scalar(select(Release).where(Release.url == canonical_url(ref)))
+
+
+def version_json(version: ReleaseVersion, with_body: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": version.number, "content_hash": version.content_hash, "title": version.title,
+        "published": version.published, "place": version.place, "metadata": version.meta,
+        "method": version.method, "parser_version": version.parser_version,
+        "fetched_at": version.fetched_at, "etag": version.etag,
+        "last_modified": version.last_modified,
+    }  # fmt: skip
+    if with_body:
+        data["body"] = version.body
+    return _jsonable(data)
+
+
+def release_json(release: Release) -> dict[str, Any]:
+    """A release with its current version and the list of all its versions."""
+    data = _jsonable(
+        {
+            "id": release.id,
+            "source": release.source.key,
+            "url": release.url,
+            "external_id": release.external_id,
+            "status": release.status,
+            "first_seen": release.first_seen,
+            "last_seen": release.last_seen,
+            "last_changed": release.last_changed,
+        }  # fmt: skip
+    )
+    data["current"] = version_json(release.current) if release.current else None
+    data["versions"] = [version_json(v, with_body=False) for v in release.versions]
+    return data
+
+
+def history(session: Session, release: Release) -> list[dict[str, Any]]:
+    """Every event of a release, oldest first, with the version it points at."""
+    rows = session.execute(
+        select(ChangeEvent, ReleaseVersion.number)
+        .outerjoin(ReleaseVersion, ReleaseVersion.id == ChangeEvent.version_id)
+        .where(ChangeEvent.release_id == release.id)
+        .order_by(ChangeEvent.at, ChangeEvent.id)
+    )
+    return [
+        _jsonable(
+            {
+                "at": event.at,
+                "kind": event.kind,
+                "version": number,
+                "run": event.run_id,
+                "diff": event.diff,
+            }  # fmt: skip
+        )
+        for event, number in rows
+    ]
+
+
+def raw_html(version: ReleaseVersion) -> bytes | None:
+    return zlib.decompress(version.raw_html) if version.raw_html else None
+
+
+def last_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class KnownRelease:
+    """What a crawl needs to know of a release it has seen before."""
+
+    url: str
+    status: str
+    missing_count: int
+    last_seen: datetime
+    last_changed: datetime
+    etag: str | None
+    last_modified: str | None
+
+
+def known_releases(session: Session, source: str) -> dict[str, KnownRelease]:
+    """Every release of ``source`` by canonical URL, with its current validators."""
+    rows = session.execute(
+        select(
+            Release.url,
+            Release.status,
+            Release.missing_count,
+            Release.last_seen,
+            Release.last_changed,
+            ReleaseVersion.etag,
+            ReleaseVersion.last_modified,
+        )  # fmt: skip
+        .join(Source, Source.id == Release.source_id)
+        .outerjoin(ReleaseVersion, ReleaseVersion.id == Release.current_version_id)
+        .where(Source.key == source)
+    )
+    return {row.url: KnownRelease(*row) for row in rows}

@@ -1,0 +1,125 @@
+"""The presswatch command on a small archive, and on every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from presswatch.cli import main
+from storage.archive import Archive, ParsedRelease
+from storage.db import open_archive
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+OSCE = ParsedRelease(
+    source="osce", url="https://www.osce.org/secretariat/1", title="Police experts meet",
+    body="VIENNA, 17 July 2008 - Experts met in Vienna.", published=date(2008, 7, 17),
+    place="VIENNA", metadata={"fields_of_work": ["Policing"]},
+)  # fmt: skip
+UNIS = ParsedRelease(
+    source="unis", url="https://unis.unvienna.org/unis/en/pressrels/2018/uniscp1051.html",
+    title="UNODC and INTERPOL", body="LYON/VIENNA, 6 June 2018 - Fedotov met Stock.",
+    published=date(2018, 6, 6), external_id="UNIS/CP/1051",
+)  # fmt: skip
+
+
+@pytest.fixture
+def small_archive(db_url: str) -> str:
+    _, sessions = open_archive(db_url)
+    archive = Archive(sessions)
+    archive.record(OSCE, now=T0)
+    archive.record(replace(OSCE, body=OSCE.body + " They agreed."), now=T0.replace(hour=10))
+    archive.record(UNIS, now=T0)
+    archive.record(
+        replace(OSCE, url="https://www.osce.org/node/3", title="Old", published=None), now=T0
+    )
+    archive.mark_removed("https://www.osce.org/node/3", now=T0)
+    return db_url
+
+
+def run(db: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--db", db, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_newest_first_with_filters(small_archive: str) -> None:
+    code, out, _ = run(small_archive, "list", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    assert [r["title"] for r in rows] == ["UNODC and INTERPOL", "Police experts meet", "Old"]
+    assert rows[1]["versions"] == 2 and rows[2]["status"] == "removed"
+    assert [
+        r["source"] for r in json.loads(run(small_archive, "list", "-s", "unis", "--json")[1])
+    ] == ["unis"]
+    since = json.loads(run(small_archive, "list", "--since", "2010-01-01", "--json")[1])
+    assert [r["title"] for r in since] == ["UNODC and INTERPOL"]
+    until = json.loads(run(small_archive, "list", "--until", "2010-01-01", "--json")[1])
+    assert [r["title"] for r in until] == ["Police experts meet"]
+    removed = json.loads(run(small_archive, "list", "--status", "removed", "--json")[1])
+    assert [r["title"] for r in removed] == ["Old"]
+    code, out, _ = run(small_archive, "list")
+    assert code == 0 and "Police experts meet" in out and "3 release(s)" in out
+
+
+def test_show_by_id_and_by_url(small_archive: str) -> None:
+    code, out, _ = run(
+        small_archive, "show", "https://www.osce.org/secretariat/1?utm_source=x", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0
+    assert data["current"]["body"].endswith("They agreed.") and data["current"]["number"] == 2
+    assert [v["number"] for v in data["versions"]] == [1, 2]
+    assert data["current"]["metadata"] == {"fields_of_work": ["Policing"]}
+    by_id = json.loads(run(small_archive, "show", str(data["id"]), "--json")[1])
+    assert by_id["url"] == data["url"]
+    code, out, _ = run(small_archive, "show", str(data["id"]))
+    assert code == 0 and "They agreed." in out and "fields_of_work" in out
+
+
+def test_history(small_archive: str) -> None:
+    code, out, _ = run(small_archive, "history", "https://www.osce.org/secretariat/1", "--json")
+    events = json.loads(out)
+    assert code == 0
+    assert [(e["kind"], e["version"]) for e in events] == [("new", 1), ("changed", 2)]
+    assert events[1]["diff"]["added"] == ["They agreed."]
+    code, out, _ = run(small_archive, "history", "https://www.osce.org/node/3")
+    assert code == 0 and "removed" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("list", "--source", "nato"), "unknown source 'nato'"),
+        (("list", "--since", "2024-13-01"), "--since"),
+        (("list", "--since", "2024-02-01", "--until", "2024-01-01"), "--since is after --until"),
+        (("show", "999"), "no release '999'"),
+        (("history", "https://example.org/x"), "no release"),
+    ],
+)
+def test_bad_input_is_one_clear_line(
+    small_archive: str, args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = run(small_archive, *args)
+    assert code != 0 and message in err and "Traceback" not in err + out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/test", "cannot reach the database"),
+        ("nonsense", "not a database URL"),
+        ("mysql+nodriver://x/y", "cannot use database"),
+    ],
+)
+def test_unusable_database_is_one_clear_line(url: str, message: str) -> None:
+    code, out, err = run(url, "list")
+    assert code == 1 and message in err and "Traceback" not in err + out
+
+
+def test_db_upgrade(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    assert run(url, "db", "upgrade")[1].startswith("upgraded")
+    assert run(url, "db", "upgrade")[1].startswith("already up to date")

@@ -1,0 +1,130 @@
+"""presswatch.toml: defaults with no file, the example file, and each kind of bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from presswatch.cli import main
+from presswatch.config import CONFIG_NAME, ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWN = ["osce", "sco", "unis", "unodc"]
+
+
+def test_defaults_with_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(known_sources=KNOWN)
+    assert config.path is None and config.database is None
+    assert [s.key for s in config.enabled_sources()] == KNOWN
+    osce = config.sources["osce"]
+    assert osce.schedule.interval == 6 * 3600 and osce.schedule.jitter == 300
+    assert osce.timeout == 3600 and osce.crawl_settings() == {}
+    assert [t.type for t in config.notify.targets] == ["log"]
+    assert config.daemon.max_parallel == 2 and config.daemon.health_after == 3
+
+
+def test_file_in_working_directory_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / CONFIG_NAME).write_text('[sources.sco]\ninterval = "15m"\n')
+    monkeypatch.chdir(tmp_path)
+    config = load_config(known_sources=KNOWN)
+    assert config.path == tmp_path / CONFIG_NAME
+    assert config.sources["sco"].schedule.interval == 900
+
+
+def test_example_file_is_valid() -> None:
+    config = load_config(ROOT / "presswatch.example.toml", KNOWN)
+    assert config.sources["osce"].schedule.interval == 7200
+    assert config.sources["unis"].schedule.cron == "15 7-19/3 * * 1-5"
+    assert config.sources["sco"].crawl_settings() == {"DOWNLOAD_DELAY": "3"}
+
+
+def test_defaults_revisit_and_politeness_become_scrapy_settings() -> None:
+    config = parse_config(
+        {"defaults": {"interval": "1h30m", "revisit": {"recent_days": 30, "stale": True},
+                      "politeness": {"DOWNLOAD_DELAY": 2.5, "ITEM_PIPELINES": {"a.B": 1}}},
+         "sources": {"osce": {"politeness": {"DOWNLOAD_DELAY": 4}}, "sco": {"enabled": False}}},
+        KNOWN,
+    )  # fmt: skip
+    osce = config.sources["osce"]
+    assert osce.schedule.interval == 5400
+    assert osce.crawl_settings() == {
+        "DOWNLOAD_DELAY": "4", "ITEM_PIPELINES": '{"a.B": 1}',
+        "PRESSWATCH_REVISIT_RECENT_DAYS": "30", "PRESSWATCH_REVISIT_STALE": "1",
+    }  # fmt: skip
+    assert "sco" not in [s.key for s in config.enabled_sources()]
+
+
+def test_targets() -> None:
+    config = parse_config(
+        {"notify": {"targets": [
+            {"type": "webhook", "url": "http://127.0.0.1:9/hook", "kinds": ["new"]},
+            {"type": "apprise", "url": "json://127.0.0.1:9/x", "name": "team"},
+            {"type": "log"},
+        ]}},
+        KNOWN,
+    )  # fmt: skip
+    names = [(t.name, t.type) for t in config.notify.targets]
+    assert names == [("webhook-1", "webhook"), ("team", "apprise"), ("log", "log")]
+    assert config.notify.targets[0].kinds == {"new"}
+
+
+BAD = [
+    ({"sources": {"osce": {"interval": "6x"}}}, "sources.osce.interval: '6x' is not a duration"),
+    ({"sources": {"osce": {"interval": 0}}}, "sources.osce.interval: must be at least 1s"),
+    ({"sources": {"osce": {"jitter": -5}}}, "sources.osce.jitter: must be at least 0s"),
+    ({"sources": {"osce": {"cron": "61 * * * *"}}}, "sources.osce.cron: '61 * * * *' is not a cron"),
+    ({"sources": {"osce": {"cron": "0 * * * *", "interval": "1h"}}}, "either interval or cron"),
+    ({"sources": {"osce": {"enabled": "yes"}}}, "sources.osce.enabled: expected true or false"),
+    ({"sources": {"nasa": {}}}, "sources.nasa: unknown source (known: osce, sco, unis, unodc)"),
+    ({"sources": {"osce": {"intervall": "1h"}}}, "sources.osce.intervall: unknown key"),
+    ({"sources": {"osce": {"max_pages": 1.5}}}, "sources.osce.max_pages: expected a whole number"),
+    ({"sources": {"osce": "weekly"}}, "sources.osce: expected a table"),
+    ({"defaults": {"politeness": {"download_delay": 1}}}, "defaults.politeness.download_delay: not a Scrapy setting"),
+    ({"defaults": {"revisit": {"Recent": 1}}}, "defaults.revisit.Recent: expected a lower_case name"),
+    ({"daemon": {"max_parallel": 0}}, "daemon.max_parallel: must be at least 1"),
+    ({"daemon": {"health_after": "3"}}, "daemon.health_after: expected a number, got str '3'"),
+    ({"daemon": {"shutdown_grace": "soon"}}, "daemon.shutdown_grace: 'soon' is not a duration"),
+    ({"database": 5}, "database: expected a string"),
+    ({"notify": {"targets": {"type": "log"}}}, "notify.targets: expected a list of tables"),
+    ({"notify": {"targets": [{"type": "pager"}]}}, "notify.targets[0].type: expected one of log, webhook, apprise"),
+    ({"notify": {"targets": [{"type": "webhook", "url": "ftp://x"}]}}, "notify.targets[0].url: a webhook needs an http(s) URL"),
+    ({"notify": {"targets": [{"type": "apprise", "url": "nonsense"}]}}, "notify.targets[0].url: 'nonsense' is not an Apprise URL"),
+    ({"notify": {"targets": [{"type": "log", "kinds": ["edited"]}]}}, "notify.targets[0].kinds: expected a list of"),
+    ({"notify": {"targets": [{"type": "log"}, {"type": "log"}]}}, "two targets named 'log'"),
+    ({"notify": {"batch": 0}}, "notify.batch: must be at least 1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_bad_values_name_the_key(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(data, KNOWN)
+    assert message in str(error.value)
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text("[daemon\nmax_parallel = 2\n")
+    with pytest.raises(ConfigError, match=r"p.toml: not valid TOML \(.*line 1"):
+        load_config(path, KNOWN)
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "missing.toml", KNOWN)
+    path.write_text("[daemon]\nmax_parallel = -1\n")
+    with pytest.raises(ConfigError, match=r"p.toml: daemon.max_parallel: must be at least 1"):
+        load_config(path, KNOWN)
+
+
+def test_cli_reports_config_error_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('[sources.osce]\ninterval = "often"\n')
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    for args in (["daemon", "--once"], ["status"]):
+        result = CliRunner().invoke(main, ["--db", db, *args, "--config", str(path)])
+        assert result.exit_code == 1
+        assert result.output.strip().splitlines() == [
+            "Error: config: " + f"{path}: sources.osce.interval: 'often' is not a duration "
+            '(e.g. 90, "15m", "6h", "1d")'
+        ]
