@@ -328,6 +328,7 @@ _ERROR_PAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 ERROR_PAGE_MAX_CHARS = 1500  # error pages are short; a release quoting "access denied" is not
+DOCUMENT_TAIL_CHARS = 4096  # where a whole HTML document closes its </body> or </html>
 
 
 def error_page_reason(title: str | None, text: str) -> str | None:
@@ -341,6 +342,19 @@ def error_page_reason(title: str | None, text: str) -> str | None:
         if (title and pattern.search(title)) or (short and pattern.search(text)):
             return reason
     return None
+
+
+def html_error_reason(html: str) -> str | None:
+    """error_page_reason() of a whole HTML page: its <title> (or h1) and its visible text."""
+    sel = Selector(text=html)
+    return error_page_reason(first_text(sel, "title", "h1"), node_text(sel.css("body")) or "")
+
+
+def is_truncated(html: str) -> bool:
+    """Whether an HTML document stops before its end (a dropped connection): no closing
+    </body> or </html> near its end."""
+    tail = html[-DOCUMENT_TAIL_CHARS:].lower()
+    return "</html" not in tail and "</body" not in tail
 
 
 # --- the generic fallback (trafilatura) --------------------------------------------------
@@ -479,7 +493,7 @@ def _release_part(paragraphs: list[str], title: str | None) -> list[str]:
     for i, paragraph in enumerate(paragraphs):
         if _END_MARK.match(paragraph):
             before, after = sum(map(len, paragraphs[:i])), sum(map(len, paragraphs[i + 1 :]))
-            if after <= FALLBACK_TAIL_SHARE * before:
+            if not before or after <= FALLBACK_TAIL_SHARE * before:  # nothing before: no body
                 return paragraphs[:i]
     return paragraphs
 

@@ -23,7 +23,7 @@ class Release:
 
 @dataclass
 class PageGone:
-    """A known release page answered 404 or 410."""
+    """A release page answered 404 or 410."""
 
     source: str
     url: str

@@ -116,7 +116,10 @@ class ArchivePipeline:
         if isinstance(item, PageError):
             self._error(item.url, item.reason)
         elif isinstance(item, PageGone):
-            self._count(self.archive.mark_missing(item.url, self.run_id), unknown="gone_unknown")
+            if (gone := self.archive.mark_missing(item.url, self.run_id)) is None:
+                self._error(item.url, f"HTTP {item.status}: listed release not found")
+            else:
+                self._count(gone)
         elif isinstance(item, PageNotModified):
             self.counts["not_modified"] += 1
             self._count(self.archive.seen_not_modified(item.url, self.run_id))
@@ -133,8 +136,8 @@ class ArchivePipeline:
             self._count(self.archive.record(to_parsed(item), self.run_id))
         return item
 
-    def _count(self, recorded: Recorded | None, unknown: str = "unknown") -> None:
-        self.counts[recorded.outcome.value if recorded else unknown] += 1
+    def _count(self, recorded: Recorded | None) -> None:
+        self.counts[recorded.outcome.value if recorded else "unknown"] += 1
         if recorded and recorded.outcome is Outcome.SUSPICIOUS:
             self.counts["errors"] += 1  # the archive recorded the run's error itself
 

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from crawler import extract
-from crawler.extract import clean_text, error_page_reason, extract_fallback
+from crawler.extract import (
+    clean_text,
+    error_page_reason,
+    extract_fallback,
+    html_error_reason,
+    is_truncated,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GENERIC = FIXTURES / "generic" / "europesecuritynews"
@@ -205,3 +211,40 @@ def test_end_mark_cuts_the_contact_block_but_not_a_long_second_part(
         monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s, r=reading: r)
         fields = extract_fallback("https://news.example/a", _page(""))
         assert fields is not None and fields.body == "\n\n".join(expected), kind
+
+
+def test_a_page_starting_at_its_end_mark_has_no_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An emptied release: trafilatura keeps only "* * *" and the contact block after it."""
+    contact = [
+        "For further information please contact:",
+        "UNODC Media Relations Telephone: (+43-1) 26060-5629 Email: unodc-press[at]un.org",
+        "Receive UNODC press releases by email: subscribe to the mailing list.",
+    ]
+    reading = (["* * *", *contact], "A release whose body went missing")
+    monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s: reading)
+    assert extract_fallback("https://news.example/a", _page("")) is None
+
+
+@pytest.mark.parametrize(
+    ("html", "truncated"),
+    [
+        ("<html><body><p>Whole.</p></body></html>\n", False),
+        ("<HTML><BODY><p>Upper case.</p></BODY></HTML>", False),
+        ("<html><body><p>No html end tag.</p></body>", False),
+        ("<html><body><p>Cut in the mid", True),
+        ("<html><body><p>" + "x" * 5000 + "</p></body></html>", False),
+        ("<html><body></body></html>" + "<!-- long comment -->" * 300, True),
+    ],
+)
+def test_truncated_documents_have_no_closing_tags_at_their_end(html: str, truncated: bool) -> None:
+    assert is_truncated(html) is truncated
+
+
+def test_html_error_reason_reads_title_and_visible_text() -> None:
+    blocked = "<html><head><title>Oops</title><script>var x='release';</script></head><body>"
+    blocked += "<p>You don't have permission to access this page.</p></body></html>"
+    assert html_error_reason(blocked) == "access denied"
+    titled = "<html><head><title>Page Not Found | UNODC</title></head><body></body></html>"
+    assert html_error_reason(titled) == "page not found"
+    release = "<html><head><title>Ministers agree</title></head><body><p>Text.</p></body></html>"
+    assert html_error_reason(release) is None

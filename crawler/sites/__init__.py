@@ -6,7 +6,7 @@ import importlib
 from datetime import date
 from functools import cache
 
-from crawler.extract import extract_fallback
+from crawler.extract import extract_fallback, html_error_reason
 from crawler.sites.base import ReleaseFields, Site
 
 SITE_MODULES = ("osce", "unis", "sco", "unodc")
@@ -34,7 +34,8 @@ def get_site(key: str) -> Site:
 def read_release(site: Site, url: str, html: str, day: date | None = None) -> ReleaseFields:
     """The fields of a release page: the site parser's, or the fallback's when it finds none.
 
-    Raises UnreadablePage when neither finds a body.
+    Raises UnreadablePage when neither finds a body, with the reason when the page is an
+    error page served with status 200 (blocked, not found, maintenance).
     """
     parser = site.parser_for(day)
     fields = parser.parse_release(url, html)
@@ -43,7 +44,8 @@ def read_release(site: Site, url: str, html: str, day: date | None = None) -> Re
         return fields
     fallback = extract_fallback(url, html)
     if fallback is None:
-        raise UnreadablePage("no article body found by the site parser or the fallback")
+        reason = html_error_reason(html) or "no article body found"
+        raise UnreadablePage(f"{reason} (site parser and fallback found no release)")
     if fields is not None:  # keep what the site parser did read: title, date, metadata
         fallback.title = fields.title or fallback.title
         fallback.published = fields.published or fallback.published

@@ -27,7 +27,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.extract import error_page_reason
+from crawler.extract import error_page_reason, is_truncated
 from crawler.items import PageError, PageGone, PageNotModified, Release
 from crawler.revisit import RevisitPolicy
 from crawler.sites import UnreadablePage, get_site, read_release
@@ -163,6 +163,9 @@ class ReleaseSpider(scrapy.Spider):
             self.logger.debug("skipped %s (%s)", response.url, content_type.decode() or "binary")
             return
         html = response.text
+        if is_truncated(html):  # never archive half a page as an edit
+            yield PageError(self.name, response.url, "truncated HTML document (no </html>)")
+            return
         fetched_at = datetime.now(UTC)
         try:
             fields = read_release(self.site, response.url, html, fetched_at.date())
