@@ -1,4 +1,8 @@
-"""Retries that back off: a site that answers 503 is given more time before each retry."""
+"""Downloader middlewares: retries that back off, and robots.txt obeyed by every request.
+
+A site that answers 503 is given more time before each retry; and every request that waits
+for a site's robots.txt gets its rules, not only the first two (a Scrapy 2.13+ bug).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,11 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 DELAY_KEY = "presswatch_retry_delay"
 
@@ -40,3 +49,27 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = request.meta.pop(DELAY_KEY, 0)
         if delay:
             await asyncio.sleep(delay)
+
+
+class FanOutRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with the parsed rules handed to every waiting request.
+
+    Scrapy 2.19 awaits the one pending Deferred of a site from each request that arrives
+    while its robots.txt downloads; the first await consumes the result and later ones get
+    None, which means "no rules": those requests are sent even when robots.txt forbids them
+    (scrapy/scrapy#6802 dropped the relay the older code had). Here each waiter gets a
+    Deferred of its own, fed from the pending one, which passes the rules on.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):  # first request of the site, or rules known
+            return await super().robot_parser(request)
+        own: Deferred[RobotParser | None] = Deferred()
+
+        def relay(parser: RobotParser | None) -> RobotParser | None:
+            own.callback(parser)
+            return parser
+
+        pending.addCallback(relay)
+        return await maybe_deferred_to_future(own)

@@ -38,6 +38,8 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # default: 32 MiB
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # the default retry middleware's slot
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.FanOutRobotsTxtMiddleware": 100,  # the default robots.txt slot
 }
 
 # Every request goes through the replay handler; it is Scrapy's own HTTP handler unless
