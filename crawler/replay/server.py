@@ -333,6 +333,9 @@ class ReplayRequestHandler(BaseHTTPRequestHandler):
         return if_modified_since is not None and not modified_since(if_modified_since, modified)
 
     def _send(self, answer: Answer, head: bool, key: str) -> None:
+        # Logged before the answer goes out, so a client that has it finds it in the log.
+        sent = 0 if head or answer.status == 304 else len(answer.body)
+        self.server.requests.add(Hit(self.command, key, answer.status, sent))
         self.send_response(answer.status)
         for name, value in answer.headers:
             self.send_header(name, value)
@@ -341,8 +344,6 @@ class ReplayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head and answer.status != 304:
             self.wfile.write(answer.body)
-        sent = 0 if head or answer.status == 304 else len(answer.body)
-        self.server.requests.add(Hit(self.command, key, answer.status, sent))
 
 
 class ReplayHTTPServer(ThreadingHTTPServer):
