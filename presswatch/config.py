@@ -8,6 +8,7 @@ The annotated example is presswatch.example.toml at the repository root.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -143,16 +144,44 @@ def _schedule(t: _Table, base: Schedule) -> Schedule:
     return Schedule(interval=interval, cron=cron, jitter=jitter or 0.0)
 
 
-def _settings_table(t: _Table, upper: bool) -> dict[str, Any]:
+def _settings_table(t: _Table) -> dict[str, Any]:
     for name, value in t.data.items():
         t.used.add(name)
-        if upper and not _SETTING_NAME.fullmatch(name):
+        if not _SETTING_NAME.fullmatch(name):
             raise ConfigError(f"{t.key(name)}: not a Scrapy setting name (UPPER_CASE expected)")
-        if not upper and not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise ConfigError(f"{t.key(name)}: expected a lower_case name")
         if value is None or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
             raise ConfigError(f"{t.key(name)}: unsupported value {_kind(value)}")
     return dict(t.data)
+
+
+def _revisit(t: _Table) -> dict[str, Any]:
+    """The revisit policy's numbers (crawler/revisit.py) as PRESSWATCH_REVISIT_<NAME> values,
+    in hours: ``intervals`` [[changed less than this ago, revisit every], …], ``oldest``,
+    ``removed`` (durations) and ``budget`` (release pages per run, 0: no limit)."""
+    hours: dict[str, Any] = {}
+    if t.has("intervals"):
+        steps = t.raw("intervals")
+        if not isinstance(steps, list) or not all(
+            isinstance(step, list) and len(step) == 2 for step in steps
+        ):
+            raise ConfigError(
+                f"{t.key('intervals')}: expected a list of [age, every] pairs, "
+                'e.g. [["1d", 0], ["7d", "4h"]]'
+            )
+        pairs = [
+            [parse_duration(v, f"{t.key('intervals')}[{i}]") / 3600 for v in step]
+            for i, step in enumerate(steps)
+        ]
+        if [age for age, _ in pairs] != sorted({age for age, _ in pairs}):
+            raise ConfigError(f"{t.key('intervals')}: ages must grow from one pair to the next")
+        hours["intervals"] = json.dumps(pairs)
+    for name in ("oldest", "removed"):
+        if (seconds := t.duration(name, None)) is not None:
+            hours[name] = seconds / 3600
+    if t.has("budget"):
+        hours["budget"] = t.number("budget", 0, integer=True)
+    t.finish()
+    return hours
 
 
 def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
@@ -165,8 +194,8 @@ def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
         schedule=_schedule(t, base.schedule),
         timeout=t.duration("timeout", base.timeout, minimum=1) or base.timeout,
         max_pages=max_pages,
-        revisit={**base.revisit, **_settings_table(t.table("revisit"), upper=False)},
-        politeness={**base.politeness, **_settings_table(t.table("politeness"), upper=True)},
+        revisit={**base.revisit, **_revisit(t.table("revisit"))},
+        politeness={**base.politeness, **_settings_table(t.table("politeness"))},
     )
     t.finish()
     return config

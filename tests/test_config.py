@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from scrapy.settings import Settings
 
+from crawler.revisit import RevisitPolicy
 from presswatch.cli import main
 from presswatch.config import CONFIG_NAME, ConfigError, load_config, parse_config
 
@@ -41,19 +43,37 @@ def test_example_file_is_valid() -> None:
     assert config.sources["sco"].crawl_settings() == {"DOWNLOAD_DELAY": "3"}
 
 
+def test_example_revisit_numbers_are_the_policys_defaults(tmp_path: Path) -> None:
+    """The commented-out revisit lines of the example, switched on, change nothing."""
+    text = (ROOT / "presswatch.example.toml").read_text(encoding="utf-8")
+    head, rest = text.split("[defaults.revisit]\n", 1)
+    table, tail = rest.split("\n\n", 1)
+    on = "\n".join(line.removeprefix("# ") for line in table.splitlines())
+    (tmp_path / "on.toml").write_text(f"{head}[defaults.revisit]\n{on}\n\n{tail}", "utf-8")
+    settings = load_config(tmp_path / "on.toml", KNOWN).sources["osce"].crawl_settings()
+    assert "PRESSWATCH_REVISIT_INTERVALS" in settings
+    assert RevisitPolicy.from_settings(Settings(settings)) == RevisitPolicy()
+
+
 def test_defaults_revisit_and_politeness_become_scrapy_settings() -> None:
     config = parse_config(
-        {"defaults": {"interval": "1h30m", "revisit": {"recent_days": 30, "stale": True},
+        {"defaults": {"interval": "1h30m", "revisit": {"budget": 30, "removed": "2d"},
                       "politeness": {"DOWNLOAD_DELAY": 2.5, "ITEM_PIPELINES": {"a.B": 1}}},
-         "sources": {"osce": {"politeness": {"DOWNLOAD_DELAY": 4}}, "sco": {"enabled": False}}},
+         "sources": {"osce": {"politeness": {"DOWNLOAD_DELAY": 4},
+                              "revisit": {"intervals": [["1d", 0], ["30d", "12h"]]}},
+                     "sco": {"enabled": False}}},
         KNOWN,
     )  # fmt: skip
     osce = config.sources["osce"]
     assert osce.schedule.interval == 5400
     assert osce.crawl_settings() == {
         "DOWNLOAD_DELAY": "4", "ITEM_PIPELINES": '{"a.B": 1}',
-        "PRESSWATCH_REVISIT_RECENT_DAYS": "30", "PRESSWATCH_REVISIT_STALE": "1",
+        "PRESSWATCH_REVISIT_BUDGET": "30", "PRESSWATCH_REVISIT_REMOVED": "48.0",
+        "PRESSWATCH_REVISIT_INTERVALS": "[[24.0, 0.0], [720.0, 12.0]]",
     }  # fmt: skip
+    policy = RevisitPolicy.from_settings(Settings(osce.crawl_settings()))
+    assert policy.intervals == ((24, 0), (720, 12))
+    assert (policy.budget, policy.removed_interval) == (30, 48)
     assert "sco" not in [s.key for s in config.enabled_sources()]
 
 
@@ -83,7 +103,12 @@ BAD = [
     ({"sources": {"osce": {"max_pages": 1.5}}}, "sources.osce.max_pages: expected a whole number"),
     ({"sources": {"osce": "weekly"}}, "sources.osce: expected a table"),
     ({"defaults": {"politeness": {"download_delay": 1}}}, "defaults.politeness.download_delay: not a Scrapy setting"),
-    ({"defaults": {"revisit": {"Recent": 1}}}, "defaults.revisit.Recent: expected a lower_case name"),
+    ({"defaults": {"revisit": {"recent_days": 1}}}, "defaults.revisit.recent_days: unknown key"),
+    ({"defaults": {"revisit": {"budget": -1}}}, "defaults.revisit.budget: must be at least 0"),
+    ({"defaults": {"revisit": {"removed": "daily"}}}, "defaults.revisit.removed: 'daily' is not a duration"),
+    ({"defaults": {"revisit": {"intervals": [1, 2]}}}, "defaults.revisit.intervals: expected a list of [age, every] pairs"),
+    ({"defaults": {"revisit": {"intervals": [["7d", "1h"], ["1d", 0]]}}}, "defaults.revisit.intervals: ages must grow"),
+    ({"defaults": {"revisit": {"intervals": [["1d", "often"]]}}}, "defaults.revisit.intervals[0]: 'often' is not a duration"),
     ({"daemon": {"max_parallel": 0}}, "daemon.max_parallel: must be at least 1"),
     ({"daemon": {"health_after": "3"}}, "daemon.health_after: expected a number, got str '3'"),
     ({"daemon": {"shutdown_grace": "soon"}}, "daemon.shutdown_grace: 'soon' is not a duration"),
