@@ -10,14 +10,13 @@ from pathlib import Path
 import click
 from platformdirs import user_data_path, user_log_path
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import select
 
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import ReplayError, run_forever, serve
 from crawler.sites import registry
 from presswatch.context import DATE, Context, console, pass_context
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl
-from storage.models import CrawlRun, Source
+from storage.queries import last_run
 
 SUMMARY_KEYS = ("new", "changed", "restored", "unchanged", "removed", "missing", "errors")
 
@@ -27,17 +26,6 @@ def _describe(counts: dict[str, int]) -> str:
     if counts.get("not_modified"):
         parts.append(f"{counts['not_modified']} answered 304")
     return ", ".join(parts) or "nothing new"
-
-
-def _last_run(obj: Context, source: str) -> CrawlRun | None:
-    with obj.session() as session:
-        return session.scalar(
-            select(CrawlRun)
-            .join(Source)
-            .where(Source.key == source)
-            .order_by(CrawlRun.id.desc())
-            .limit(1)
-        )
 
 
 def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> list[CrawlResult]:
@@ -59,7 +47,8 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
         with ThreadPoolExecutor(max_workers=len(sources)) as pool:
             results = list(pool.map(crawl, sources))
     for result in results:
-        run = _last_run(obj, result.source)
+        with obj.session() as session:
+            run = last_run(session, result.source)
         counts = run.counts if run and run.counts else result.counts
         if not result.ok or run is None:
             console.print(f"[red]✗ {result.source}[/red]: crawl failed (exit {result.returncode}); "

@@ -18,6 +18,7 @@ from scheduler.daemon import Daemon, due_time
 from storage import notifications as store
 from storage.db import DatabaseError, database_url
 from storage.models import CrawlRun
+from storage.queries import last_run
 
 OVERDUE_SLACK = timedelta(minutes=10)  # beyond the crawl timeout, before --check fails
 CONFIG_OPTION = click.option(
@@ -80,7 +81,7 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
         with sessions() as session:
             sources = []
             for source in config.sources.values():
-                run = store.last_run(session, source.key)
+                run = last_run(session, source.key)
                 nxt = due_time(source, store.last_started(session, source.key), now)
                 running = run is not None and run.status == "running"
                 overdue = (

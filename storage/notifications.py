@@ -261,16 +261,6 @@ def last_started(session: Session, source: str) -> datetime | None:
     )
 
 
-def last_run(session: Session, source: str) -> CrawlRun | None:
-    return session.scalar(
-        select(CrawlRun)
-        .join(Source)
-        .where(Source.key == source)
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
-    )
-
-
 def settle_run(
     session: Session, source: str, started: datetime, ended: datetime, after_id: int | None,
     reason: str | None, counts: dict[str, int],

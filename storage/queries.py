@@ -184,3 +184,14 @@ def known_releases(session: Session, source: str) -> dict[str, KnownRelease]:
         .where(Source.key == source)
     )
     return {row.url: KnownRelease(*row) for row in rows}
+
+
+def last_run(session: Session, source: str) -> CrawlRun | None:
+    """The newest crawl run of a source, or None."""
+    return session.scalar(
+        select(CrawlRun)
+        .join(Source)
+        .where(Source.key == source)
+        .order_by(CrawlRun.id.desc())
+        .limit(1)
+    )
