@@ -328,7 +328,6 @@ _ERROR_PAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 ERROR_PAGE_MAX_CHARS = 1500  # error pages are short; a release quoting "access denied" is not
-DOCUMENT_TAIL_CHARS = 4096  # where a whole HTML document closes its </body> or </html>
 
 
 def error_page_reason(title: str | None, text: str) -> str | None:
@@ -351,10 +350,10 @@ def html_error_reason(html: str) -> str | None:
 
 
 def is_truncated(html: str) -> bool:
-    """Whether an HTML document stops before its end (a dropped connection): no closing
-    </body> or </html> near its end."""
-    tail = html[-DOCUMENT_TAIL_CHARS:].lower()
-    return "</html" not in tail and "</body" not in tail
+    """Whether an HTML document stopped before its end (a dropped connection): it has
+    neither </body> nor </html>. Whatever a server appends after them does not count."""
+    lower = html.lower()
+    return "</body" not in lower and "</html" not in lower
 
 
 # --- the generic fallback (trafilatura) --------------------------------------------------
