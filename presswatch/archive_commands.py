@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -76,7 +77,7 @@ def list_command(
     for row in rows:
         status_text = row.status if row.status == "active" else f"[red]{row.status}[/red]"
         table.add_row(
-            str(row.id), row.source, str(row.published or "?"), row.title,
+            str(row.id), row.source, str(row.published or "?"), escape(row.title),
             str(row.versions), status_text,
         )  # fmt: skip
     console.print(table)
@@ -102,15 +103,15 @@ def show(obj: Context, ref: str, as_json: bool) -> None:
         emit_json(data)
         return
     current = data["current"] or {}
-    console.print(f"[bold]{current.get('title', '')}[/bold]")
+    console.print(f"[bold]{escape(current.get('title', ''))}[/bold]")
     console.print(f"{data['source']} · {current.get('published') or 'no date'} · "
-                  f"{current.get('place') or ''} · {data['status']}")  # fmt: skip
-    console.print(f"[link={data['url']}]{data['url']}[/link]")
+                  f"{escape(current.get('place') or '')} · {data['status']}")  # fmt: skip
+    console.print(data["url"], markup=False)
     for key, value in (current.get("metadata") or {}).items():
         text = ", ".join(value) if isinstance(value, list) else str(value)
-        console.print(f"[dim]{key}:[/dim] {text}")
+        console.print(f"[dim]{escape(key)}:[/dim] {escape(text)}")
     console.print()
-    console.print(current.get("body", ""), highlight=False)
+    console.print(current.get("body", ""), highlight=False, markup=False)
     console.print()
     _versions_table(data["versions"])
 
@@ -119,7 +120,11 @@ def _versions_table(versions: list[dict[str, Any]]) -> None:
     table = Table("version", "fetched", "title", "method", "hash", box=None, title="versions")
     for v in versions:
         table.add_row(
-            str(v["number"]), v["fetched_at"][:19], v["title"], v["method"], v["content_hash"][:12]
+            str(v["number"]),
+            v["fetched_at"][:19],
+            escape(v["title"]),
+            v["method"],
+            v["content_hash"][:12],
         )
     console.print(table)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from platformdirs import user_data_path, user_log_path
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.replay.demo import DEMO_SNAPSHOT
@@ -54,7 +55,11 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
             console.print(f"[red]✗ {result.source}[/red]: crawl failed (exit {result.returncode}); "
                           f"log: {result.log_path}")  # fmt: skip
             continue
-        health = "" if run.status == "ok" else f" [yellow]{run.status}: {run.health}[/yellow]"
+        health = (
+            ""
+            if run.status == "ok"
+            else f" [yellow]{run.status}: {escape(run.health or '')}[/yellow]"
+        )
         console.print(
             f"[green]✓ {result.source}[/green]: {counts.get('requests', 0)} requests — "
             f"{_describe(counts)} in {result.seconds:.1f}s{health}"

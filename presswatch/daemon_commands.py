@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -170,10 +171,12 @@ def _print_status(data: dict[str, Any]) -> None:
     for s in data["sources"]:
         run = s["last_run"]
         if run and run["health"]:
-            console.print(f"[yellow]{s['key']}[/yellow]: {run['health']}")
+            console.print(f"[yellow]{s['key']}[/yellow]: {escape(run['health'])}")
     for t in data["notifications"]:
         extra = f", {t['failures']} failures, last: {t['last_error']}" if t["failures"] else ""
-        console.print(f"notify {t['name']} ({t['type']}): {t['pending']} pending{extra}")
+        console.print(
+            f"notify {t['name']} ({t['type']}): {t['pending']} pending{extra}", markup=False
+        )
     a = data["archive"]
     console.print(f"archive: {a['releases']} releases ({a['removed']} removed), "
                   f"{a['versions']} versions, {a['events']} events, {a['runs']} runs")  # fmt: skip

@@ -64,6 +64,25 @@ def test_list_newest_first_with_filters(small_archive: str) -> None:
     assert code == 0 and "Police experts meet" in out and "3 release(s)" in out
 
 
+def test_text_with_square_brackets_is_printed_as_it_is(db_url: str) -> None:
+    """Archived text is never read as rich markup: "[at]" stays, "[/x]" does not crash."""
+    _, sessions = open_archive(db_url)
+    bracketed = replace(
+        UNIS, url="https://unis.unvienna.org/unis/en/pressrels/2019/uniscp1060.html",
+        title="Statement [/b] on [red]drugs[/red]", place="[VIENNA]",
+        body="Contact: unodc-press[at]un.org [/x] [bold]not bold[/bold]",
+        metadata={"contact": "press[at]un.org", "[key]": ["[/i]"]},
+    )  # fmt: skip
+    Archive(sessions).record(bracketed, now=T0)
+    code, out, err = run(db_url, "show", bracketed.url)
+    assert code == 0, err
+    for text in ("Statement [/b] on [red]drugs[/red]", "[VIENNA]", "unodc-press[at]un.org [/x]",
+                 "[bold]not bold[/bold]", "press[at]un.org", "[key]", "[/i]"):  # fmt: skip
+        assert text in out, text
+    code, out, _ = run(db_url, "list")
+    assert code == 0 and "Statement [/b] on [red]drugs[/red]" in " ".join(out.split())
+
+
 def test_show_by_id_and_by_url(small_archive: str) -> None:
     code, out, _ = run(
         small_archive, "show", "https://www.osce.org/secretariat/1?utm_source=x", "--json"
