@@ -19,6 +19,7 @@ from presswatch.context import DATE, Context, console, pass_context
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl
 from storage.queries import last_run
 
+SHOWN_ERRORS = 3  # a crawl's errors listed under its summary line
 SUMMARY_KEYS = ("new", "changed", "restored", "unchanged", "removed", "missing", "errors")
 
 
@@ -50,20 +51,28 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
     for result in results:
         with obj.session() as session:
             run = last_run(session, result.source)
+            errors = [(e.url, e.reason) for e in run.errors[:SHOWN_ERRORS]] if run else []
         counts = run.counts if run and run.counts else result.counts
         if not result.ok or run is None:
             console.print(f"[red]✗ {result.source}[/red]: crawl failed (exit {result.returncode}); "
                           f"log: {result.log_path}")  # fmt: skip
             continue
-        health = (
-            ""
-            if run.status == "ok"
-            else f" [yellow]{run.status}: {escape(run.health or '')}[/yellow]"
-        )
+        mark, health = "[green]✓", ""
+        if run.status != "ok":
+            mark, health = (
+                "[yellow]!",
+                f" [yellow]{run.status}: {escape(run.health or '')}[/yellow]",
+            )
         console.print(
-            f"[green]✓ {result.source}[/green]: {counts.get('requests', 0)} requests — "
+            f"{mark} {result.source}[/]: {counts.get('requests', 0)} requests — "
             f"{_describe(counts)} in {result.seconds:.1f}s{health}"
         )
+        for url, reason in errors:
+            console.print(f"    {url}: {reason}", markup=False, highlight=False, soft_wrap=True)
+        if counts.get("errors", 0) > len(errors):
+            console.print(
+                f"    … {counts['errors'] - len(errors)} more errors; log: {result.log_path}"
+            )
     return results
 
 

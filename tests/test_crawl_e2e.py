@@ -185,3 +185,25 @@ def test_scrapy_crawl_from_the_repo_root(server: ReplayServer, tmp_path: Path) -
         assert all(url.startswith("https://www.osce.org/") for url in view.urls("osce"))
     finally:
         view.close()
+
+
+def test_summary_names_an_unhealthy_run_and_its_errors(tmp_path: Path) -> None:
+    """A listing that links nothing: the summary says unhealthy and lists the error."""
+    from crawler.replay.builders import unodc
+    from crawler.replay.builders.base import html_page, robots_page
+    from crawler.replay.snapshot import write_snapshot
+
+    write_snapshot(
+        tmp_path / "snapshot",
+        [
+            robots_page(unodc.BASE_URL),
+            html_page(unodc.listing_url(0), unodc.listing_html([], 0, 1)),
+        ],
+        name="empty-listing",
+    )
+    with serve(tmp_path / "snapshot") as empty:
+        db = f"sqlite:///{tmp_path / 'archive.db'}"
+        out = presswatch(tmp_path, db, "crawl", "unodc", "--replay", empty.url).stdout
+    summary = next(line for line in out.splitlines() if "unodc:" in line)
+    assert summary.startswith("! unodc:") and "unhealthy" in out, out
+    assert f"{canonical_url(unodc.listing_url(0))}: listing page has no release links\n" in out, out
