@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from presswatch.config import Config, ConfigError, load_config
 from presswatch.context import Context, console, emit_json, pass_context
 from scheduler.daemon import Daemon, due_time
+from scheduler.lock import DaemonRunning
 from storage import notifications as store
 from storage.db import DatabaseError, database_url
 from storage.models import CrawlRun
@@ -54,7 +55,7 @@ def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -
     runner = Daemon(config, obj.db)
     try:
         code = runner.run_once() if once else runner.run()
-    except DatabaseError as exc:
+    except (DatabaseError, DaemonRunning) as exc:
         raise click.ClickException(str(exc)) from None
     raise SystemExit(code)
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.health import check_health
+from scheduler.lock import ArchiveLock, DaemonRunning
 from scheduler.notify import Notifier
 from scheduler.options import Config, SourceConfig
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
@@ -99,6 +100,7 @@ class Daemon:
         self.engine: Engine | None = None
         self.sessions: sessionmaker[Session] | None = None
         self.notifier: Notifier | None = None
+        self.lock: ArchiveLock | None = None
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._delay: dict[str, float] = {}  # seconds from due time to submission, per source
         self._active = 0
@@ -110,21 +112,27 @@ class Daemon:
     # --- the archive ----------------------------------------------------------------------
 
     def open(self) -> None:
-        """Open and migrate the archive; raises DatabaseError when it cannot be reached."""
+        """Open and migrate the archive and take its daemon lock (scheduler/lock.py).
+
+        Raises DatabaseError when the archive cannot be reached, DaemonRunning when another
+        daemon holds the lock.
+        """
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if (self.db_url or "").startswith("postgresql"):
             kwargs["connect_args"] = {"connect_timeout": 10}
         engine = make_engine(self.db_url, **kwargs)
         try:
             upgrade(engine)
+            self.lock = ArchiveLock(engine)
+            self.lock.acquire()  # DaemonRunning: another daemon runs on this archive
             self.sessions = sessionmaker(engine, expire_on_commit=False)
             self.notifier = Notifier(self.sessions, self.config.notify)
             self.notifier.start()
         except SQLAlchemyError as exc:
-            engine.dispose()
+            self.close(engine)
             raise DatabaseError(f"cannot reach the database: {_brief(exc)}") from exc
-        except DatabaseError:
-            engine.dispose()
+        except (DatabaseError, DaemonRunning):
+            self.close(engine)
             raise
         self.engine = engine
 
@@ -376,9 +384,13 @@ class Daemon:
         for proc in list(self._procs.values()):
             threading.Thread(target=stop_crawl, args=(proc,), daemon=True).start()
 
-    def close(self) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
+    def close(self, engine: Engine | None = None) -> None:
+        """Release the archive lock and the engine (``engine``: one that failed to open)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        if engine := engine or self.engine:
+            engine.dispose()
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():

@@ -97,10 +97,14 @@ def test_new_and_changed_delivered_once_then_sigterm(
     snapshot, server = site
     hook = Webhook(fail=2)  # the webhook fails twice, then recovers: nothing lost or doubled
     db = f"sqlite:///{tmp_path / 'a.db'}"
-    daemon = DaemonProcess(daemon_config(tmp_path / "presswatch.toml", server.url, db, hook.url))
+    config = daemon_config(tmp_path / "presswatch.toml", server.url, db, hook.url)
+    daemon = DaemonProcess(config)
     try:
         wait_for(lambda: len(hook.events()) >= 3, 60, "the first run's 3 new releases")
         assert hook.attempts >= 3
+        second = DaemonProcess(config)  # one daemon per archive: the second one is refused
+        assert second.proc.wait(timeout=30) == 1
+        assert f"another presswatch daemon (pid {daemon.proc.pid})" in second.output()
         edited = sco_release(2, body="The sides signed a memorandum on drug control cooperation.")
         write_sco(snapshot, [sco_release(1), edited, sco_release(3), sco_release(4)])
         wait_for(lambda: len(hook.events()) >= 5, 60, "the changed and the new release")

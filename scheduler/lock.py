@@ -1,0 +1,81 @@
+"""One daemon per archive: a lock the daemon holds for as long as it runs.
+
+Two daemons on one archive would run every crawl twice and race on notifications. The lock
+is released by the operating system or the database server when its holder dies, SIGKILL
+included, so a crashed daemon never blocks the next one.
+
+- SQLite: an exclusive ``flock`` on a file beside the database (``presswatch.db.lock``),
+  holding the holder's pid for the message.
+- PostgreSQL: a session advisory lock, keyed on the schema, on a connection of its own.
+- Other databases, and SQLite in memory: no lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Connection, Engine, text
+
+ADVISORY_KEY = "hashtext('presswatch-daemon:' || current_schema())"
+
+
+class DaemonRunning(Exception):
+    """Another daemon holds the archive's lock."""
+
+
+class ArchiveLock:
+    """``acquire()`` or raise DaemonRunning; ``release()`` when the daemon stops."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._file: IO[str] | None = None
+        self._conn: Connection | None = None
+
+    def acquire(self) -> None:
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            self._lock_file(Path(url.database).expanduser().with_suffix(".db.lock"))
+        elif url.get_backend_name() == "postgresql":
+            self._lock_advisory()
+
+    def _lock_file(self, path: Path) -> None:
+        handle = path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise DaemonRunning(
+                f"another presswatch daemon (pid {holder}) is running on this archive "
+                f"(lock file {path})"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    def _lock_advisory(self) -> None:
+        conn = self.engine.connect()
+        locked = conn.execute(text(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})")).scalar()
+        conn.commit()  # a session lock outlives the transaction that took it
+        if not locked:
+            conn.close()
+            raise DaemonRunning(
+                "another presswatch daemon is running on this archive "
+                "(it holds the PostgreSQL advisory lock 'presswatch-daemon')"
+            )
+        self._conn = conn
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.truncate(0)
+            self._file.close()  # closing the file releases the flock
+            self._file = None
+        if self._conn is not None:
+            self._conn.invalidate()  # closes the session for good (not back to the pool),
+            self._conn.close()  # which releases the advisory lock
+            self._conn = None

@@ -1,0 +1,41 @@
+"""One daemon per archive: the lock, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scheduler.lock import ArchiveLock, DaemonRunning
+from storage.db import make_engine
+
+
+def test_a_second_holder_is_refused_until_the_first_releases(db_url: str) -> None:
+    first_engine, second_engine = make_engine(db_url), make_engine(db_url)
+    first, second = ArchiveLock(first_engine), ArchiveLock(second_engine)
+    try:
+        first.acquire()
+        with pytest.raises(DaemonRunning, match="another presswatch daemon") as refused:
+            second.acquire()
+        if db_url.startswith("sqlite"):
+            assert f"(pid {os.getpid()})" in str(refused.value)
+        first.release()
+        second.acquire()  # free again: the lock went with the first holder
+    finally:
+        first.release()
+        second.release()
+        first_engine.dispose()
+        second_engine.dispose()
+
+
+def test_the_advisory_lock_is_per_schema(pg_url: str, pg_server: str) -> None:
+    """Archives in two schemas of one PostgreSQL database each have a daemon of their own."""
+    engines = [make_engine(pg_url), make_engine(pg_server)]
+    locks = [ArchiveLock(engine) for engine in engines]
+    try:
+        for lock in locks:
+            lock.acquire()
+    finally:
+        for lock, engine in zip(locks, engines, strict=True):
+            lock.release()
+            engine.dispose()
