@@ -37,7 +37,8 @@ class ArchiveLock:
     def acquire(self) -> None:
         url = self.engine.url
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            self._lock_file(Path(url.database).expanduser().with_suffix(".db.lock"))
+            database = Path(url.database).expanduser()
+            self._lock_file(database.with_name(f"{database.name}.lock"))
         elif url.get_backend_name() == "postgresql":
             self._lock_advisory()
 
