@@ -54,21 +54,23 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--since", type=DATE, help="Published on or after this date (YYYY-MM-DD).")
 @click.option("--until", type=DATE, help="Published on or before this date (YYYY-MM-DD).")
 @click.option("--status", type=click.Choice(queries.RELEASE_STATUSES), help="active or removed.")
+@click.option("--search", "-q", "words", metavar="WORDS",
+              help="Only releases whose title or body holds every one of these words.")  # fmt: skip
 @click.option("--limit", "-n", type=click.IntRange(min=0), default=50, show_default=True,
               help="At most this many (0: all).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_context
 def list_command(
     obj: Context, source: str | None, since: datetime | None, until: datetime | None,
-    status: str | None, limit: int, as_json: bool,
+    status: str | None, words: str | None, limit: int, as_json: bool,
 ) -> None:  # fmt: skip
-    """List releases, newest first."""
+    """List releases, newest first; --search finds words in titles and bodies."""
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
     with obj.session() as session:
         _check_source(session, source)
         rows = queries.list_releases(
-            session, source, _day(since), _day(until), status, limit or None
+            session, source, _day(since), _day(until), status, limit or None, words
         )
     if as_json:
         emit_json([row.to_json() for row in rows])

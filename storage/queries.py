@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
@@ -47,8 +47,13 @@ def list_releases(
     until: date | None = None,
     status: str | None = None,
     limit: int | None = 50,
+    words: str | None = None,
 ) -> list[ReleaseRow]:
-    """Releases newest first (by published date, then first seen), filtered."""
+    """Releases newest first (by published date, then first seen), filtered.
+
+    ``words``: every word must stand in the current version's title or body, in any case
+    (a substring match: "traffick" finds trafficking and traffickers).
+    """
     other = aliased(ReleaseVersion)
     n_versions = (
         select(func.count(other.id))
@@ -80,6 +85,13 @@ def list_releases(
         query = query.where(ReleaseVersion.published <= until)
     if status:
         query = query.where(Release.status == status)
+    for word in (words or "").split():
+        query = query.where(
+            or_(
+                ReleaseVersion.title.icontains(word, autoescape=True),
+                ReleaseVersion.body.icontains(word, autoescape=True),
+            )
+        )
     if limit:
         query = query.limit(limit)
     return [ReleaseRow(*row) for row in session.execute(query)]

@@ -83,6 +83,20 @@ def test_text_with_square_brackets_is_printed_as_it_is(db_url: str) -> None:
     assert code == 0 and "Statement [/b] on [red]drugs[/red]" in " ".join(out.split())
 
 
+def test_search_needs_every_word_in_title_or_body(small_archive: str) -> None:
+    def titles(*words: str) -> list[str]:
+        code, out, err = run(small_archive, "list", "--json", "--search", " ".join(words))
+        assert code == 0, err
+        return [r["title"] for r in json.loads(out)]
+
+    assert titles("agreed") == ["Police experts meet"]  # the current version's body only
+    assert titles("VIENNA", "experts") == ["Police experts meet", "Old"]
+    assert titles("interpol") == ["UNODC and INTERPOL"]  # title, any case
+    assert titles("fedotov", "vienna") == ["UNODC and INTERPOL"]
+    assert titles("fedotov", "policing") == []
+    assert titles("100%") == [] and titles("_") == []  # LIKE wildcards are plain characters
+
+
 def test_show_by_id_and_by_url(small_archive: str) -> None:
     code, out, _ = run(
         small_archive, "show", "https://www.osce.org/secretariat/1?utm_source=x", "--json"
