@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from presswatch.context import DATE, Context, console, emit_json, pass_context
@@ -151,3 +152,50 @@ def history(obj: Context, ref: str, as_json: bool) -> None:
             what = f"{fields}: +{diff['words_added']} −{diff['words_removed']} words"
         table.add_row(e["at"][:19], e["kind"], str(e["version"] or ""), what)
     console.print(table)
+
+
+DIFF_STYLES = {"=": "", "-": "red strike", "+": "green bold", "…": "dim"}
+DIFF_MARKS = {"-": ("[-", "-]"), "+": ("{+", "+}")}  # without colours: git's --word-diff=plain
+
+
+def _diff_piece(op: str, text: str) -> Text:
+    if console.is_terminal and not console.no_color or op not in DIFF_MARKS:
+        return Text(text, style=DIFF_STYLES[op])
+    start, end = DIFF_MARKS[op]
+    return Text(f"{start}{text}{end}")
+
+
+@click.command()
+@click.argument("ref", metavar="ID|URL")
+@click.option(
+    "--from", "old", type=int, help="Older version number (default: the one before --to)."
+)
+@click.option("--to", "new", type=int, help="Newer version number (default: the current one).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_context
+def diff(obj: Context, ref: str, old: int | None, new: int | None, as_json: bool) -> None:
+    """Show word by word what changed between two versions of a release."""
+    with obj.session() as session:
+        try:
+            data = queries.compare_versions(_find(session, ref), old, new)
+        except LookupError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+    if as_json:
+        emit_json(data)
+        return
+    a, b = data["from"], data["to"]
+    console.print(f"[bold]{escape(b['title'])}[/bold]")
+    console.print(f"version {a['number']} ({a['fetched_at'][:10]}) → {b['number']} "
+                  f"({b['fetched_at'][:10]}): {', '.join(data['fields']) or 'no field'} changed")  # fmt: skip
+    for field in ("title", "published", "place"):
+        if field in data["fields"]:
+            console.print(Text.assemble(f"{field}: ", _diff_piece("-", str(a[field])), " → ",
+                                        _diff_piece("+", str(b[field]))))  # fmt: skip
+    if data["body"]:
+        console.print()
+        text = Text()
+        for piece in data["body"]:
+            if text.plain and not (text.plain.endswith("\n") or piece["text"].startswith("\n")):
+                text.append(" ")
+            text.append(_diff_piece(piece["op"], piece["text"]))
+        console.print(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from presswatch.archive_commands import db, history, list_command, show
+from presswatch.archive_commands import db, diff, history, list_command, show
 from presswatch.context import Context
 from presswatch.crawl_commands import crawl, demo, replay
 from presswatch.daemon_commands import daemon, status
@@ -23,5 +23,5 @@ def main(ctx: click.Context, db: str | None) -> None:
     ctx.obj = Context(db)
 
 
-for command in (db, list_command, show, history, crawl, replay, demo, daemon, status):
+for command in (db, list_command, show, history, diff, crawl, replay, demo, daemon, status):
     main.add_command(command)

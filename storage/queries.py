@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
+from storage.textdiff import inline_diff
 from storage.urls import canonical_url
 
 RELEASE_STATUSES = ("active", "removed")
@@ -134,6 +135,32 @@ def release_json(release: Release) -> dict[str, Any]:
     data["current"] = version_json(release.current) if release.current else None
     data["versions"] = [version_json(v, with_body=False) for v in release.versions]
     return data
+
+
+def compare_versions(
+    release: Release, old: int | None = None, new: int | None = None
+) -> dict[str, Any]:
+    """Version ``old`` against ``new`` (default: the one before the current, and the current).
+
+    Raises LookupError naming what is missing: a second version, or a version number.
+    """
+    by_number = {v.number: v for v in release.versions}
+    current = release.current.number if release.current else max(by_number, default=0)
+    new = current if new is None else new
+    old = new - 1 if old is None else old
+    if len(by_number) < 2:
+        raise LookupError(f"release {release.id} has only one version: nothing to compare")
+    for number in (new, old):
+        if number not in by_number:
+            have = ", ".join(map(str, sorted(by_number))) or "none"
+            raise LookupError(f"release {release.id} has no version {number} (versions: {have})")
+    a, b = by_number[old], by_number[new]
+    fields = [f for f in ("title", "published", "place", "body") if getattr(a, f) != getattr(b, f)]
+    return {
+        "id": release.id, "url": release.url, "fields": fields,
+        "from": version_json(a, with_body=False), "to": version_json(b, with_body=False),
+        "body": [{"op": op, "text": text} for op, text in inline_diff(a.body, b.body)],
+    }  # fmt: skip
 
 
 def history(session: Session, release: Release) -> list[dict[str, Any]]:

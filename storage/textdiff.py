@@ -8,6 +8,8 @@ from typing import Any
 
 MAX_SNIPPETS = 5
 MAX_SNIPPET_WORDS = 30
+CONTEXT_WORDS = 12  # unchanged words shown on each side of a change
+PARAGRAPH = "\n\n"  # a token of its own, so paragraph breaks take part in the diff
 
 
 def _snippet(words: list[str]) -> str:
@@ -49,3 +51,49 @@ def version_diff(
             "new": new[1].isoformat() if new[1] else None,
         }
     return summary
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for paragraph in text.split(PARAGRAPH):
+        if tokens:
+            tokens.append(PARAGRAPH)
+        tokens.extend(paragraph.split())
+    return tokens
+
+
+def _join(tokens: list[str]) -> str:
+    return " ".join(tokens).replace(f" {PARAGRAPH} ", PARAGRAPH).replace(PARAGRAPH + " ", PARAGRAPH)
+
+
+def inline_diff(old: str, new: str, context: int = CONTEXT_WORDS) -> list[tuple[str, str]]:
+    """``old`` → ``new`` as (op, text) pieces, op "=", "-" or "+", word by word; [] if equal.
+
+    Paragraph breaks are kept. Of an unchanged stretch, only ``context`` words next to each
+    change are kept, and an "…" piece (op "…") stands for the rest.
+    """
+    a, b = _tokens(old), _tokens(new)
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    if all(tag == "equal" for tag, *_ in opcodes):
+        return []
+    last = len(opcodes) - 1
+    pieces: list[tuple[str, str]] = []
+    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag != "equal":
+            if i2 > i1:
+                pieces.append(("-", _join(a[i1:i2])))
+            if j2 > j1:
+                pieces.append(("+", _join(b[j1:j2])))
+            continue
+        same = a[i1:i2]
+        after_change = context if n > 0 else 0  # words right after the previous change
+        before_change = context if n < last else 0  # words right before the next one
+        if len(same) <= after_change + before_change:
+            pieces.append(("=", _join(same)))
+            continue
+        if after_change:
+            pieces.append(("=", _join(same[:after_change])))
+        pieces.append(("…", "…"))
+        if before_change:
+            pieces.append(("=", _join(same[-before_change:])))
+    return pieces

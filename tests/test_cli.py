@@ -97,6 +97,38 @@ def test_search_needs_every_word_in_title_or_body(small_archive: str) -> None:
     assert titles("100%") == [] and titles("_") == []  # LIKE wildcards are plain characters
 
 
+def test_diff_shows_the_words_that_changed(small_archive: str) -> None:
+    url = OSCE.url
+    code, out, _ = run(small_archive, "diff", url, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["fields"] == ["body"]
+    assert (data["from"]["number"], data["to"]["number"]) == (1, 2)
+    assert {"op": "+", "text": "They agreed."} in data["body"]
+    code, out, _ = run(small_archive, "diff", url)  # not a terminal: git's plain word diff
+    assert code == 0 and "version 1" in out and "{+They agreed.+}" in out
+    code, out, _ = run(small_archive, "diff", url, "--from", "2", "--to", "1", "--json")
+    assert {"op": "-", "text": "They agreed."} in json.loads(out)["body"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--to", "7"], "has no version 7 (versions: 1, 2)"),
+        (["--from", "0"], "has no version 0"),
+    ],
+)
+def test_diff_of_a_missing_version_is_one_clear_line(
+    small_archive: str, args: list[str], message: str
+) -> None:
+    code, _, err = run(small_archive, "diff", OSCE.url, *args)
+    assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_diff_of_a_release_with_one_version(small_archive: str) -> None:
+    code, _, err = run(small_archive, "diff", UNIS.url)
+    assert code == 1 and "has only one version: nothing to compare" in err
+
+
 def test_show_by_id_and_by_url(small_archive: str) -> None:
     code, out, _ = run(
         small_archive, "show", "https://www.osce.org/secretariat/1?utm_source=x", "--json"
