@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from presswatch.config import Config, ConfigError, load_config
 from presswatch.context import Context, console, emit_json, pass_context
 from scheduler.daemon import Daemon, due_time
-from scheduler.lock import DaemonRunning
+from scheduler.lock import ArchiveLock, DaemonRunning
 from storage import notifications as store
 from storage.db import DatabaseError, database_url
 from storage.models import CrawlRun
@@ -108,6 +108,7 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
             ]  # fmt: skip
             totals = store.archive_totals(session)
             session.rollback()  # a target seen here for the first time is the daemon's to register
+        daemon_holder = ArchiveLock(engine).holder()
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"database error: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}"
@@ -118,6 +119,7 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
         "config": str(config.path) if config.path else None,
         "database": make_url(database_url(url)).render_as_string(hide_password=True),
         "now": now.isoformat(timespec="seconds"),
+        "daemon": {"running": daemon_holder is not None, "holder": daemon_holder},
         "sources": sources,
         "notifications": targets,
         "archive": totals,
@@ -169,6 +171,8 @@ def _print_status(data: dict[str, Any]) -> None:
             ("[red]overdue[/red] " if s["overdue"] else "") + _when(s["next_run"], now),
         )  # fmt: skip
     console.print(table)
+    holder = data["daemon"]["holder"]
+    console.print(f"daemon: [green]running[/green] ({holder})" if holder else "daemon: not running")
     for s in data["sources"]:
         run = s["last_run"]
         if run and run["health"]:

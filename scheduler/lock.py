@@ -20,6 +20,12 @@ from typing import IO
 from sqlalchemy import Connection, Engine, text
 
 ADVISORY_KEY = "hashtext('presswatch-daemon:' || current_schema())"
+# The session holding that lock: pg_locks splits a bigint key into classid (high) and objid.
+ADVISORY_HOLDER = f"""
+SELECT l.pid, a.client_addr FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+  AND ((l.classid::bigint << 32) | l.objid::bigint) = {ADVISORY_KEY}::bigint
+"""
 
 
 class DaemonRunning(Exception):
@@ -34,13 +40,38 @@ class ArchiveLock:
         self._file: IO[str] | None = None
         self._conn: Connection | None = None
 
-    def acquire(self) -> None:
+    def _file_path(self) -> Path | None:
         url = self.engine.url
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            database = Path(url.database).expanduser()
-            self._lock_file(database.with_name(f"{database.name}.lock"))
-        elif url.get_backend_name() == "postgresql":
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        database = Path(url.database).expanduser()
+        return database.with_name(f"{database.name}.lock")
+
+    def acquire(self) -> None:
+        if path := self._file_path():
+            self._lock_file(path)
+        elif self.engine.url.get_backend_name() == "postgresql":
             self._lock_advisory()
+
+    def holder(self) -> str | None:
+        """Who holds the lock ("pid 123", "PostgreSQL session 456 from 10.0.0.2"), or None.
+
+        Only looks: a daemon starting meanwhile is not disturbed.
+        """
+        if path := self._file_path():
+            try:
+                pid = int(path.read_text(encoding="utf-8").strip() or 0)
+            except (OSError, ValueError):
+                return None
+            return f"pid {pid}" if pid and _alive(pid) else None
+        if self.engine.url.get_backend_name() == "postgresql":
+            with self.engine.connect() as conn:
+                row = conn.execute(text(ADVISORY_HOLDER)).first()
+            if row is not None:
+                return f"PostgreSQL session {row.pid}" + (
+                    f" from {row.client_addr}" if row.client_addr else ""
+                )
+        return None
 
     def _lock_file(self, path: Path) -> None:
         handle = path.open("a+", encoding="utf-8")
@@ -80,3 +111,13 @@ class ArchiveLock:
             self._conn.invalidate()  # closes the session for good (not back to the pool),
             self._conn.close()  # which releases the advisory lock
             self._conn = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

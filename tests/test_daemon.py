@@ -105,6 +105,8 @@ def test_new_and_changed_delivered_once_then_sigterm(
         second = DaemonProcess(config)  # one daemon per archive: the second one is refused
         assert second.proc.wait(timeout=30) == 1
         assert f"another presswatch daemon (pid {daemon.proc.pid})" in second.output()
+        status = CliRunner().invoke(main, ["status", "--config", str(config), "--json"])
+        assert json.loads(status.output)["daemon"]["holder"] == f"pid {daemon.proc.pid}"
         edited = sco_release(2, body="The sides signed a memorandum on drug control cooperation.")
         write_sco(snapshot, [sco_release(1), edited, sco_release(3), sco_release(4)])
         wait_for(lambda: len(hook.events()) >= 5, 60, "the changed and the new release")
@@ -283,6 +285,7 @@ def test_once_runs_due_sources_then_exits(
     assert sco["schedule"] == "every 1h" and not sco["overdue"]
     assert {t["name"]: t["pending"] for t in data["notifications"]} == {"log": 0, "hook": 0}
     assert data["archive"]["releases"] == 3
+    assert data["daemon"] == {"running": False, "holder": None}  # --once let go of its lock
     text = CliRunner().invoke(main, ["status", "--config", str(config)])
     assert text.exit_code == 0 and "sco" in text.output and "every 1h" in text.output
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
@@ -14,12 +15,17 @@ def test_a_second_holder_is_refused_until_the_first_releases(db_url: str) -> Non
     first_engine, second_engine = make_engine(db_url), make_engine(db_url)
     first, second = ArchiveLock(first_engine), ArchiveLock(second_engine)
     try:
+        assert second.holder() is None
         first.acquire()
         with pytest.raises(DaemonRunning, match="another presswatch daemon") as refused:
             second.acquire()
         if db_url.startswith("sqlite"):
             assert f"(pid {os.getpid()})" in str(refused.value)
+            assert second.holder() == f"pid {os.getpid()}"
+        else:
+            assert (second.holder() or "").startswith("PostgreSQL session ")
         first.release()
+        assert second.holder() is None
         second.acquire()  # free again: the lock went with the first holder
     finally:
         first.release()
@@ -39,3 +45,17 @@ def test_the_advisory_lock_is_per_schema(pg_url: str, pg_server: str) -> None:
         for lock, engine in zip(locks, engines, strict=True):
             lock.release()
             engine.dispose()
+
+
+def test_a_lock_file_left_by_a_killed_daemon_names_no_holder(tmp_path) -> None:
+    """SIGKILL leaves the pid in the file; the process is gone, so nobody holds the lock."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (tmp_path / "archive.db.lock").write_text(f"{gone.pid}\n", encoding="utf-8")
+    engine = make_engine(f"sqlite:///{tmp_path / 'archive.db'}")
+    lock = ArchiveLock(engine)
+    assert lock.holder() is None
+    lock.acquire()  # and the next daemon takes it over
+    assert lock.holder() == f"pid {os.getpid()}"
+    lock.release()
+    engine.dispose()
