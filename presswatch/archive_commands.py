@@ -96,16 +96,34 @@ def _find(session: Session, ref: str) -> Release:
 
 @click.command()
 @click.argument("ref", metavar="ID|URL")
+@click.option("--version", "number", type=int, help="Show this version, not the current one.")
+@click.option(
+    "--html", is_flag=True, help="Print the page the version was read from, as downloaded."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_context
-def show(obj: Context, ref: str, as_json: bool) -> None:
+def show(obj: Context, ref: str, number: int | None, html: bool, as_json: bool) -> None:
     """Show a release: its current version, metadata and version history."""
     with obj.session() as session:
-        data = queries.release_json(_find(session, ref))
+        release = _find(session, ref)
+        try:
+            version = queries.find_version(release, number)
+        except LookupError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+        if html:
+            page = queries.raw_html(version)
+            if page is None:
+                raise click.ClickException(f"no page kept for version {version.number}")
+            click.echo(page, nl=False)  # bytes: written as they are
+            return
+        data = queries.release_json(release)
+        data["shown"] = queries.version_json(version)
     if as_json:
         emit_json(data)
         return
-    current = data["current"] or {}
+    current = data["shown"]
+    if current["number"] != (data["current"] or {}).get("number"):
+        console.print(f"[yellow]version {current['number']} of {len(data['versions'])}[/yellow]")
     console.print(f"[bold]{escape(current.get('title', ''))}[/bold]")
     console.print(f"{data['source']} · {current.get('published') or 'no date'} · "
                   f"{escape(current.get('place') or '')} · {data['status']}")  # fmt: skip

@@ -118,6 +118,17 @@ def version_json(version: ReleaseVersion, with_body: bool = True) -> dict[str, A
     return _jsonable(data)
 
 
+def find_version(release: Release, number: int | None = None) -> ReleaseVersion:
+    """Version ``number`` of a release (default: the current one); LookupError if none."""
+    if number is None and release.current is not None:
+        return release.current
+    for version in release.versions:
+        if version.number == number:
+            return version
+    have = ", ".join(str(v.number) for v in release.versions) or "none"
+    raise LookupError(f"release {release.id} has no version {number} (versions: {have})")
+
+
 def release_json(release: Release) -> dict[str, Any]:
     """A release with its current version and the list of all its versions."""
     data = _jsonable(
@@ -144,17 +155,10 @@ def compare_versions(
 
     Raises LookupError naming what is missing: a second version, or a version number.
     """
-    by_number = {v.number: v for v in release.versions}
-    current = release.current.number if release.current else max(by_number, default=0)
-    new = current if new is None else new
-    old = new - 1 if old is None else old
-    if len(by_number) < 2:
+    if len(release.versions) < 2:
         raise LookupError(f"release {release.id} has only one version: nothing to compare")
-    for number in (new, old):
-        if number not in by_number:
-            have = ", ".join(map(str, sorted(by_number))) or "none"
-            raise LookupError(f"release {release.id} has no version {number} (versions: {have})")
-    a, b = by_number[old], by_number[new]
+    b = find_version(release, new)
+    a = find_version(release, b.number - 1 if old is None else old)
     fields = [f for f in ("title", "published", "place", "body") if getattr(a, f) != getattr(b, f)]
     return {
         "id": release.id, "url": release.url, "fields": fields,
@@ -186,11 +190,8 @@ def history(session: Session, release: Release) -> list[dict[str, Any]]:
 
 
 def raw_html(version: ReleaseVersion) -> bytes | None:
+    """The page a version was read from, as it was downloaded (stored compressed)."""
     return zlib.decompress(version.raw_html) if version.raw_html else None
-
-
-def last_runs(session: Session, limit: int = 20) -> list[CrawlRun]:
-    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)

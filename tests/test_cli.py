@@ -129,6 +129,23 @@ def test_diff_of_a_release_with_one_version(small_archive: str) -> None:
     assert code == 1 and "has only one version: nothing to compare" in err
 
 
+def test_show_an_older_version_and_the_page_it_was_read_from(small_archive: str) -> None:
+    code, out, _ = run(small_archive, "show", OSCE.url, "--version", "1")
+    assert code == 0 and "version 1 of 2" in out and "They agreed." not in out
+    data = json.loads(run(small_archive, "show", OSCE.url, "--version", "1", "--json")[1])
+    assert data["shown"]["number"] == 1 and data["current"]["number"] == 2
+    code, _, err = run(small_archive, "show", OSCE.url, "--version", "3")
+    assert code == 1 and "has no version 3 (versions: 1, 2)" in err
+    code, _, err = run(small_archive, "show", OSCE.url, "--html")
+    assert code == 1 and "no page kept for version 2" in err
+    engine, sessions = open_archive(small_archive)
+    page = "<html><body><p>Привет – the page as served</p></body></html>".encode()
+    Archive(sessions).record(replace(UNIS, raw_html=page, body=UNIS.body + " Again."))
+    engine.dispose()
+    result = CliRunner().invoke(main, ["--db", small_archive, "show", UNIS.url, "--html"])
+    assert result.exit_code == 0 and result.stdout_bytes == page
+
+
 def test_show_by_id_and_by_url(small_archive: str) -> None:
     code, out, _ = run(
         small_archive, "show", "https://www.osce.org/secretariat/1?utm_source=x", "--json"

@@ -47,8 +47,6 @@ def _flag(value: Any) -> bool:
 class ReleaseSpider(scrapy.Spider):
     """Base spider: set ``name`` to a site key of crawler.sites."""
 
-    custom_settings: dict[str, Any] = {}
-
     def __init__(
         self, max_pages: int | str = DEFAULT_MAX_PAGES, full: bool | str = False,
         since: str | None = None, kinds: str | None = None, **kwargs: Any,
