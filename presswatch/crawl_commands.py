@@ -142,4 +142,4 @@ def demo(obj: Context) -> None:
     from storage.db import database_url
 
     console.print(f"\narchive: {database_url(obj.db)}")
-    console.print("next: presswatch list | presswatch show ID | presswatch history ID")
+    console.print("next: presswatch list | presswatch show ID | presswatch history ID | presswatch diff ID")
