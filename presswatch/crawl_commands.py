@@ -142,4 +142,6 @@ def demo(obj: Context) -> None:
     from storage.db import database_url
 
     console.print(f"\narchive: {database_url(obj.db)}")
-    console.print("next: presswatch list | presswatch show ID | presswatch history ID | presswatch diff ID")
+    console.print(
+        "next: presswatch list | presswatch show ID | presswatch history ID | presswatch diff ID"
+    )
