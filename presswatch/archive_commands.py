@@ -109,7 +109,7 @@ def show(obj: Context, ref: str, number: int | None, html: bool, as_json: bool) 
         try:
             version = queries.find_version(release, number)
         except LookupError as exc:
-            raise click.ClickException(str(exc.args[0])) from None
+            raise click.ClickException(str(exc)) from None
         if html:
             page = queries.raw_html(version)
             if page is None:
@@ -197,7 +197,7 @@ def diff(obj: Context, ref: str, old: int | None, new: int | None, as_json: bool
         try:
             data = queries.compare_versions(_find(session, ref), old, new)
         except LookupError as exc:
-            raise click.ClickException(str(exc.args[0])) from None
+            raise click.ClickException(str(exc)) from None
     if as_json:
         emit_json(data)
         return

@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from crawler.replay.builders import unodc
+from crawler.replay.builders.base import html_page, robots_page
 from crawler.replay.demo import DEMO_SNAPSHOT, builder
 from crawler.replay.server import ReplayServer, serve
+from crawler.replay.snapshot import write_snapshot
 from crawler.sites import SITE_MODULES, get_site
 from storage.db import open_archive
 from storage.models import ChangeEvent, CrawlError, CrawlRun, Release, ReleaseVersion, Source
@@ -189,10 +192,6 @@ def test_scrapy_crawl_from_the_repo_root(server: ReplayServer, tmp_path: Path) -
 
 def test_summary_names_an_unhealthy_run_and_its_errors(tmp_path: Path) -> None:
     """A listing that links nothing: the summary says unhealthy and lists the error."""
-    from crawler.replay.builders import unodc
-    from crawler.replay.builders.base import html_page, robots_page
-    from crawler.replay.snapshot import write_snapshot
-
     write_snapshot(
         tmp_path / "snapshot",
         [
