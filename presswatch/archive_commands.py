@@ -1,20 +1,24 @@
-"""`presswatch db`, `list`, `show`, `history`: reading the archive."""
+"""`presswatch db`, `list`, `show`, `history`, `diff`: reading the archive."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from presswatch.context import DATE, Context, console, emit_json, pass_context
+from presswatch.context import DATE, TEXT, Context, console, pass_context
 from storage import queries
-from storage.db import DatabaseError, database_url, make_engine, upgrade
 from storage.models import Release
+
+LIMIT = click.IntRange(min=0, max=queries.MAX_ID)
+VERSION = click.IntRange(min=1, max=queries.MAX_ID)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/json.md).")
+SOURCE_OPTION = click.option(
+    "--source", "-s", type=TEXT, help="Only this source (osce, unis, sco, unodc, …)."
+)
 
 
 @click.group()
@@ -26,24 +30,29 @@ def db() -> None:
 @pass_context
 def db_upgrade(obj: Context) -> None:
     """Apply the schema migrations (presswatch also does this on first use)."""
+    from storage.db import DatabaseError, display_url, make_engine, upgrade
+
     try:
         engine = make_engine(obj.db)
-        applied = upgrade(engine)
-        engine.dispose()
+        try:
+            applied = upgrade(engine)
+        finally:
+            engine.dispose()
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
-    where = database_url(obj.db)
-    click.echo(f"{'upgraded' if applied else 'already up to date'}: {where}")
+    click.echo(f"{'upgraded' if applied else 'already up to date'}: {display_url(obj.db)}")
 
 
-def _check_source(session: Session, source: str | None) -> None:
+def check_source(session: Session, source: str | None) -> str | None:
+    """The source key as archived (any case given), or a one-line error naming the known ones."""
     if source is None:
-        return
+        return None
     from crawler.sites import registry
 
     known = sorted(set(queries.source_keys(session)) | set(registry()))
-    if source not in known:
+    if source.lower() not in known:
         raise click.ClickException(f"unknown source {source!r} (known: {', '.join(known)})")
+    return source.lower()
 
 
 def _day(value: datetime | None) -> date | None:
@@ -51,15 +60,15 @@ def _day(value: datetime | None) -> date | None:
 
 
 @click.command("list")
-@click.option("--source", "-s", help="Only this source (osce, unis, sco, unodc, …).")
+@SOURCE_OPTION
 @click.option("--since", type=DATE, help="Published on or after this date (YYYY-MM-DD).")
 @click.option("--until", type=DATE, help="Published on or before this date (YYYY-MM-DD).")
 @click.option("--status", type=click.Choice(queries.RELEASE_STATUSES), help="active or removed.")
-@click.option("--search", "-q", "words", metavar="WORDS",
+@click.option("--search", "-q", "words", metavar="WORDS", type=TEXT,
               help="Only releases whose title or body holds every one of these words.")  # fmt: skip
-@click.option("--limit", "-n", type=click.IntRange(min=0), default=50, show_default=True,
+@click.option("--limit", "-n", type=LIMIT, default=50, show_default=True,
               help="At most this many (0: all).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@JSON_OPTION
 @pass_context
 def list_command(
     obj: Context, source: str | None, since: datetime | None, until: datetime | None,
@@ -69,38 +78,47 @@ def list_command(
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
     with obj.session() as session:
-        _check_source(session, source)
-        rows = queries.list_releases(
+        source = check_source(session, source)
+        page = queries.list_releases(
             session, source, _day(since), _day(until), status, limit or None, words
         )
     if as_json:
-        emit_json([row.to_json() for row in rows])
+        obj.emit_json([row.to_json() for row in page.rows])
         return
-    table = Table("id", "source", "published", "title", "v", "status", box=None)
-    for row in rows:
-        status_text = row.status if row.status == "active" else f"[red]{row.status}[/red]"
-        table.add_row(
-            str(row.id), row.source, str(row.published or "?"), escape(row.title),
-            str(row.versions), status_text,
-        )  # fmt: skip
-    console.print(table)
-    console.print(f"[dim]{len(rows)} release(s)[/dim]")
+    obj.table(
+        ("id", "source", "published", "title", "versions", "status"),
+        [
+            (
+                str(r.id),
+                r.source,
+                str(r.published or "-"),
+                r.title,
+                str(r.versions),
+                Text(r.status, style="" if r.status == "active" else "red"),
+            )
+            for r in page.rows
+        ],  # fmt: skip
+    )
+    click.echo(f"{len(page.rows)} of {page.total} releases", err=True)
 
 
 def _find(session: Session, ref: str) -> Release:
-    release = queries.find_release(session, ref)
+    try:
+        release = queries.find_release(session, ref)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
     if release is None:
         raise click.ClickException(f"no release {ref!r} in the archive")
     return release
 
 
 @click.command()
-@click.argument("ref", metavar="ID|URL")
-@click.option("--version", "number", type=int, help="Show this version, not the current one.")
+@click.argument("ref", metavar="ID|URL", type=TEXT)
+@click.option("--version", "number", type=VERSION, help="Show this version, not the current one.")
 @click.option(
     "--html", is_flag=True, help="Print the page the version was read from, as downloaded."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@JSON_OPTION
 @pass_context
 def show(obj: Context, ref: str, number: int | None, html: bool, as_json: bool) -> None:
     """Show a release: its current version, metadata and version history."""
@@ -111,65 +129,84 @@ def show(obj: Context, ref: str, number: int | None, html: bool, as_json: bool) 
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
         if html:
-            page = queries.raw_html(version)
-            if page is None:
-                raise click.ClickException(f"no page kept for version {version.number}")
-            click.echo(page, nl=False)  # bytes: written as they are
+            _print_html(obj, release, version.number, queries.raw_html(version), as_json)
             return
-        data = queries.release_json(release)
-        data["shown"] = queries.version_json(version)
+        data = queries.release_json(release, version)
     if as_json:
-        emit_json(data)
+        obj.emit_json(data)
         return
-    current = data["shown"]
-    if current["number"] != (data["current"] or {}).get("number"):
-        console.print(f"[yellow]version {current['number']} of {len(data['versions'])}[/yellow]")
-    console.print(f"[bold]{escape(current.get('title', ''))}[/bold]")
-    console.print(f"{data['source']} · {current.get('published') or 'no date'} · "
-                  f"{escape(current.get('place') or '')} · {data['status']}")  # fmt: skip
+    shown = data["version"]
+    mark = "current" if shown["number"] == data["current_version"] else "[yellow]not current[/]"
+    console.print(f"version {shown['number']} of {len(data['versions'])} ({mark})")
+    console.print(f"[bold]{escape(shown['title'])}[/bold]")
+    console.print(f"{data['source']} · {shown['published'] or 'no date'} · "
+                  f"{escape(shown['place'] or '')} · {data['status']}")  # fmt: skip
     console.print(data["url"], markup=False)
-    for key, value in (current.get("metadata") or {}).items():
+    for key, value in (shown["metadata"] or {}).items():
         text = ", ".join(value) if isinstance(value, list) else str(value)
         console.print(f"[dim]{escape(key)}:[/dim] {escape(text)}")
     console.print()
-    console.print(current.get("body", ""), highlight=False, markup=False)
+    console.print(shown["body"], highlight=False, markup=False)
     console.print()
-    _versions_table(data["versions"])
+    obj.table(
+        ("version", "fetched", "title", "method", "hash"),
+        [
+            (
+                f"{v['number']}{' *' if v['current'] else ''}",
+                obj.time(v["fetched_at"]),
+                v["title"],
+                v["method"],
+                v["content_hash"][:12],
+            )
+            for v in data["versions"]
+        ],  # fmt: skip
+        title="versions (* current)",
+    )
 
 
-def _versions_table(versions: list[dict[str, Any]]) -> None:
-    table = Table("version", "fetched", "title", "method", "hash", box=None, title="versions")
-    for v in versions:
-        table.add_row(
-            str(v["number"]),
-            v["fetched_at"][:19],
-            escape(v["title"]),
-            v["method"],
-            v["content_hash"][:12],
-        )
-    console.print(table)
+def _print_html(
+    obj: Context, release: Release, number: int, page: bytes | None, as_json: bool
+) -> None:
+    if page is None:
+        raise click.ClickException(f"no page kept for version {number}")
+    if not as_json:
+        click.echo(page, nl=False)  # bytes: written as they are
+        return
+    from w3lib.encoding import html_to_unicode
+
+    encoding, text = html_to_unicode(None, page)
+    obj.emit_json(
+        {
+            "id": release.id,
+            "url": release.url,
+            "version": number,
+            "encoding": encoding,
+            "html": text,
+        }  # fmt: skip
+    )
 
 
 @click.command()
-@click.argument("ref", metavar="ID|URL")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.argument("ref", metavar="ID|URL", type=TEXT)
+@JSON_OPTION
 @pass_context
 def history(obj: Context, ref: str, as_json: bool) -> None:
     """Show everything that happened to a release: new, changed, removed, restored."""
     with obj.session() as session:
         events = queries.history(session, _find(session, ref))
     if as_json:
-        emit_json(events)
+        obj.emit_json(events)
         return
-    table = Table("when", "event", "version", "what changed", box=None)
+    rows = []
     for e in events:
         diff = e["diff"] or {}
         what = ""
         if diff:
             fields = ", ".join(diff["fields"])
             what = f"{fields}: +{diff['words_added']} −{diff['words_removed']} words"
-        table.add_row(e["at"][:19], e["kind"], str(e["version"] or ""), what)
-    console.print(table)
+        version = f"{e['version'] or ''}{' *' if e['current'] else ''}"
+        rows.append((obj.time(e["at"]), e["kind"], version, what))
+    obj.table(("when", "event", "version", "what changed"), rows, caption="* current version")
 
 
 DIFF_STYLES = {"=": "", "-": "red strike", "+": "green bold", "…": "dim"}
@@ -184,27 +221,26 @@ def _diff_piece(op: str, text: str) -> Text:
 
 
 @click.command()
-@click.argument("ref", metavar="ID|URL")
-@click.option(
-    "--from", "old", type=int, help="Older version number (default: the one before --to)."
-)
-@click.option("--to", "new", type=int, help="Newer version number (default: the current one).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.argument("ref", metavar="ID|URL", type=TEXT)
+@click.option("--from", "old", type=VERSION,
+              help="Older version (default: the one current before --to, in time).")  # fmt: skip
+@click.option("--to", "new", type=VERSION, help="Newer version (default: the current one).")
+@JSON_OPTION
 @pass_context
 def diff(obj: Context, ref: str, old: int | None, new: int | None, as_json: bool) -> None:
     """Show word by word what changed between two versions of a release."""
     with obj.session() as session:
         try:
-            data = queries.compare_versions(_find(session, ref), old, new)
+            data = queries.compare_versions(session, _find(session, ref), old, new)
         except LookupError as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
-        emit_json(data)
+        obj.emit_json(data)
         return
     a, b = data["from"], data["to"]
     console.print(f"[bold]{escape(b['title'])}[/bold]")
-    console.print(f"version {a['number']} ({a['fetched_at'][:10]}) → {b['number']} "
-                  f"({b['fetched_at'][:10]}): {', '.join(data['fields']) or 'no field'} changed")  # fmt: skip
+    console.print(f"version {a['number']} ({obj.time(a['fetched_at'])}) → {b['number']} "
+                  f"({obj.time(b['fetched_at'])}): {', '.join(data['fields']) or 'no field'} changed")  # fmt: skip
     for field in ("title", "published", "place"):
         if field in data["fields"]:
             console.print(Text.assemble(f"{field}: ", _diff_piece("-", str(a[field])), " → ",

@@ -1,27 +1,76 @@
-"""The `presswatch` command: the archive's front door."""
+"""The `presswatch` command: the archive's front door.
+
+Commands are imported only when run (click's lazy group pattern), so `presswatch list`
+never imports Scrapy, and `--help` imports no command at all.
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from presswatch.archive_commands import db, diff, history, list_command, show
 from presswatch.context import Context
-from presswatch.crawl_commands import crawl, demo, replay
-from presswatch.daemon_commands import daemon, status
+
+COMMANDS = {
+    "db": "presswatch.archive_commands:db",
+    "list": "presswatch.archive_commands:list_command",
+    "show": "presswatch.archive_commands:show",
+    "history": "presswatch.archive_commands:history",
+    "diff": "presswatch.archive_commands:diff",
+    "crawl": "presswatch.crawl_commands:crawl",
+    "replay": "presswatch.crawl_commands:replay",
+    "demo": "presswatch.crawl_commands:demo",
+    "daemon": "presswatch.daemon_commands:daemon",
+    "status": "presswatch.daemon_commands:status",
+}
+SUMMARIES = {  # shown by --help without importing the commands
+    "db": "Manage the archive database.",
+    "list": "List releases, newest first; --search finds words in titles and bodies.",
+    "show": "Show a release: its current version, metadata and version history.",
+    "history": "Show everything that happened to a release: new, changed, removed, restored.",
+    "diff": "Show word by word what changed between two versions of a release.",
+    "crawl": "Crawl SOURCES (default: all) into the archive, each in its own process.",
+    "replay": "Serve a saved SNAPSHOT of the sites on 127.0.0.1 (see docs/snapshots.md).",
+    "demo": "Crawl the bundled snapshot of all four sites into the archive: no internet needed.",
+    "daemon": "Recrawl every enabled source on its schedule and send notifications, until stopped.",
+    "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported from ``COMMANDS`` when first used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, _, name = COMMANDS[cmd_name].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl(list(SUMMARIES.items()))
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     envvar="PRESSWATCH_DATABASE_URL",
-    help="Database URL (default: a SQLite file in the user's data directory).",
+    metavar="URL|PATH",
+    help="Database URL or SQLite file path (default: presswatch.db in the user's data folder).",
+)
+@click.option(
+    "--local-time",
+    is_flag=True,
+    envvar="PRESSWATCH_LOCAL_TIME",
+    help="Show times in this machine's time zone, not UTC.",
 )
 @click.version_option(package_name="presswatch")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, local_time: bool) -> None:
     """presswatch: every press release of OSCE, UNIS Vienna, SCO and UNODC, with its history."""
-    ctx.obj = Context(db)
-
-
-for command in (db, list_command, show, history, diff, crawl, replay, demo, daemon, status):
-    main.add_command(command)
+    ctx.obj = Context(db, local_time)

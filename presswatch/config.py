@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -124,13 +126,36 @@ def parse_duration(value: Any, key: str) -> float:
     raise ConfigError(f'{key}: {value!r} is not a duration (e.g. 90, "15m", "6h", "1d")')
 
 
+def _http_url(url: str | None, key: str, what: str) -> None:
+    """An http(s) URL with a host and a valid port, or ConfigError naming ``key``."""
+    try:
+        parts = urlsplit(url or "")
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {url!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key}: {what} needs an http(s) URL, got {url!r}")
+
+
+def _timezone(t: _Table, default: str) -> str:
+    zone = t.string("timezone", default) or default
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{t.key('timezone')}: {zone!r} is not a time zone (e.g. UTC, Europe/Vienna)"
+        ) from None
+    return zone
+
+
 def _schedule(t: _Table, base: Schedule) -> Schedule:
+    timezone = _timezone(t, base.timezone)
     cron = t.string("cron", None)
     if cron is not None and t.has("interval"):
         raise ConfigError(f"{t.key('cron')}: give either interval or cron, not both")
     if cron is not None:
         try:
-            CronTrigger.from_crontab(cron)
+            CronTrigger.from_crontab(cron, timezone=timezone)
         except ValueError as exc:
             raise ConfigError(
                 f"{t.key('cron')}: {cron!r} is not a cron expression ({exc})"
@@ -141,7 +166,7 @@ def _schedule(t: _Table, base: Schedule) -> Schedule:
         if interval is None:
             interval, cron = base.interval, base.cron
     jitter = t.duration("jitter", base.jitter)
-    return Schedule(interval=interval, cron=cron, jitter=jitter or 0.0)
+    return Schedule(interval=interval, cron=cron, jitter=jitter or 0.0, timezone=timezone)
 
 
 def _settings_table(t: _Table) -> dict[str, Any]:
@@ -151,7 +176,48 @@ def _settings_table(t: _Table) -> dict[str, Any]:
             raise ConfigError(f"{t.key(name)}: not a Scrapy setting name (UPPER_CASE expected)")
         if value is None or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
             raise ConfigError(f"{t.key(name)}: unsupported value {_kind(value)}")
+        _check_setting_type(t.key(name), name, value)
     return dict(t.data)
+
+
+@cache
+def _scrapy_defaults() -> dict[str, Any]:
+    """Scrapy's settings and their default values, whose types the config must match."""
+    from scrapy.settings import default_settings
+
+    return {k: v for k, v in vars(default_settings).items() if k.isupper()}
+
+
+_BOOL_TEXT = {"0", "1", "true", "false"}  # what Scrapy's getbool() reads from text
+
+
+def _check_setting_type(key: str, name: str, value: Any) -> None:
+    """A known Scrapy setting must have the type of its default (numbers may be text)."""
+    default = _scrapy_defaults().get(name)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool) or value in (0, 1) or str(value).lower() in _BOOL_TEXT
+        expected = "true or false"
+    elif isinstance(default, int | float):
+        ok = not isinstance(value, bool) and _is_number(value)
+        expected = "a number"
+    elif isinstance(default, str):
+        ok, expected = isinstance(value, str), "a string"
+    elif isinstance(default, dict):
+        ok, expected = isinstance(value, dict), "a table"
+    elif isinstance(default, list | tuple):
+        ok, expected = isinstance(value, list | str), "a list"
+    else:
+        return  # no default, or a custom setting: Scrapy reads it as it is
+    if not ok:
+        raise ConfigError(f"{key}: Scrapy's {name} takes {expected}, got {_kind(value)}")
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _revisit(t: _Table) -> dict[str, Any]:
@@ -209,9 +275,7 @@ def _target(t: _Table, index: int) -> TargetConfig:
         )
     url = t.string("url", None)
     if kind == "webhook":
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"{t.key('url')}: a webhook needs an http(s) URL, got {url!r}")
+        _http_url(url, t.key("url"), "a webhook")
     elif kind == "apprise":
         _check_apprise(url, t.key("url"))
     kinds = t.raw("kinds", sorted(EVENT_KINDS))
@@ -273,6 +337,8 @@ def _notify(t: _Table) -> NotifyConfig:
 def _daemon(t: _Table) -> DaemonConfig:
     log_dir = t.string("log_dir", None)
     replay = t.string("replay", None)
+    if replay is not None:
+        _http_url(replay, t.key("replay"), "the replay server")
     config = DaemonConfig(
         max_parallel=t.number("max_parallel", DaemonConfig.max_parallel, minimum=1, integer=True),
         shutdown_grace=t.duration("shutdown_grace", DaemonConfig.shutdown_grace) or 0.0,

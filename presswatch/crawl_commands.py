@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -33,7 +33,7 @@ def _describe(counts: dict[str, int]) -> str:
 def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> list[CrawlResult]:
     """Crawl ``sources`` side by side, each in its own process, with a live progress display."""
     log_dir = user_log_path("presswatch", appauthor=False)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     with Progress(
         SpinnerColumn(), TextColumn("[bold]{task.fields[source]:6}"),
         TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
@@ -91,7 +91,7 @@ def _check_sources(sources: Sequence[str]) -> list[str]:
 @click.option("--full", is_flag=True, help="Walk the whole listing (backfill; resumes if cut off).")
 @click.option("--revisit-all", is_flag=True, help="Fetch every known release again.")
 @click.option("--since", type=DATE, help="Skip releases published before this date.")
-@click.option("--set", "-s", "settings", multiple=True, metavar="NAME=VALUE",
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="A Scrapy setting for the crawl (repeatable).")  # fmt: skip
 @pass_context
 def crawl(
@@ -139,9 +139,9 @@ def demo(obj: Context) -> None:
     console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites")
     with serve(DEMO_SNAPSHOT) as server:
         run_sources(obj, sites, CrawlOptions(replay=server.url, db=obj.db, full=True))
-    from storage.db import database_url
+    from storage.db import display_url
 
-    console.print(f"\narchive: {database_url(obj.db)}")
+    console.print(f"\narchive: {display_url(obj.db)}")
     console.print(
         "next: presswatch list | presswatch show ID | presswatch history ID | presswatch diff ID"
     )

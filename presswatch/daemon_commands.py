@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
-from sqlalchemy.engine import make_url
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from presswatch.config import Config, ConfigError, load_config
-from presswatch.context import Context, console, emit_json, pass_context
+from presswatch.config import Config, ConfigError, SourceConfig, load_config
+from presswatch.context import Context, console, describe_counts, pass_context
 from scheduler.daemon import Daemon, due_time
 from scheduler.lock import ArchiveLock, DaemonRunning
 from storage import notifications as store
-from storage.db import DatabaseError, database_url
+from storage.db import DatabaseError, display_url
 from storage.models import CrawlRun
-from storage.queries import last_run
+from storage.queries import RUN_COUNTS, last_run
 
 OVERDUE_SLACK = timedelta(minutes=10)  # beyond the crawl timeout, before --check fails
 CONFIG_OPTION = click.option(
@@ -65,11 +65,17 @@ def _run_json(run: CrawlRun | None) -> dict[str, Any] | None:
         return None
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
     return {
-        "id": run.id, "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "id": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
         "seconds": round(seconds, 1) if seconds is not None else None, "status": run.status,
-        "healthy": run.status == "ok", "health": run.health, "counts": run.counts or {},
+        "healthy": run.status == "ok", "health": run.health,
+        "counts": {**dict.fromkeys(RUN_COUNTS, 0), **(run.counts or {})},
     }  # fmt: skip
+
+
+def _schedule_json(source: SourceConfig) -> dict[str, Any]:
+    s = source.schedule
+    return {"text": s.describe(), "cron": s.cron, "interval": s.interval if not s.cron else None,
+            "jitter": s.jitter, "timezone": s.timezone}  # fmt: skip
 
 
 def status_data(config: Config, db: str | None, now: datetime | None = None) -> dict[str, Any]:
@@ -93,9 +99,8 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
                 )
                 sources.append({
                     "key": source.key, "enabled": source.enabled,
-                    "schedule": source.schedule.describe(), "timeout": source.timeout,
-                    "last_run": _run_json(run),
-                    "next_run": nxt.isoformat(timespec="seconds") if source.enabled else None,
+                    "schedule": _schedule_json(source), "timeout": source.timeout,
+                    "last_run": _run_json(run), "next_run": nxt if source.enabled else None,
                     "overdue": overdue,
                 })  # fmt: skip
             found = store.register_targets(session, [t.name for t in config.notify.targets])
@@ -103,7 +108,7 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
                 {"name": t.name, "type": t.type,
                  "pending": store.pending_count(session, found[t.name], t.kinds),
                  "failures": found[t.name].failures, "last_error": found[t.name].last_error,
-                 "retry_at": found[t.name].retry_at.isoformat() if found[t.name].retry_at else None}
+                 "retry_at": found[t.name].retry_at}
                 for t in config.notify.targets
             ]  # fmt: skip
             totals = store.archive_totals(session)
@@ -117,8 +122,8 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
         engine.dispose()
     return {
         "config": str(config.path) if config.path else None,
-        "database": make_url(database_url(url)).render_as_string(hide_password=True),
-        "now": now.isoformat(timespec="seconds"),
+        "database": display_url(url),
+        "now": now,
         "daemon": {"running": daemon_holder is not None, "holder": daemon_holder},
         "sources": sources,
         "notifications": targets,
@@ -126,10 +131,9 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
     }
 
 
-def _when(iso: str | None, now: datetime) -> str:
-    if not iso:
+def _when(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
         return "-"
-    moment = datetime.fromisoformat(iso)
     delta = (moment - now).total_seconds()
     if abs(delta) < 60:
         return "now" if delta <= 0 else "in <1m"
@@ -144,47 +148,43 @@ def _span(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def _print_status(data: dict[str, Any]) -> None:
-    now = datetime.fromisoformat(data["now"])
-    table = Table(title=f"presswatch — {data['database']}", title_justify="left")
-    for column in (
-        "source",
-        "schedule",
-        "last run",
-        "took",
-        "status",
-        "new/changed/items",
-        "next run",
-    ):
-        table.add_column(column)
+def _print_status(obj: Context, data: dict[str, Any]) -> None:
+    """The sources as a table (tab-separated when piped), then one line per finding."""
+    now = data["now"]
+    terminal = console.is_terminal
+
+    def moment(value: datetime | None) -> str:  # relative for people, ISO for scripts
+        return _when(value, now) if terminal else obj.time(value)
+
+    rows = []
     for s in data["sources"]:
         run = s["last_run"] or {}
-        counts = run.get("counts", {})
         status = run.get("status", "-")
         style = {"ok": "green", "unhealthy": "yellow", "failed": "red"}.get(status, "")
-        table.add_row(
-            s["key"] + ("" if s["enabled"] else " (off)"), s["schedule"],
-            _when(run.get("started_at"), now),
+        rows.append((
+            s["key"] + ("" if s["enabled"] else " (off)"), s["schedule"]["text"],
+            moment(run.get("started_at")),
             f"{run['seconds']:.1f}s" if run.get("seconds") is not None else "-",
-            f"[{style}]{status}[/{style}]" if style else status,
-            f"{counts.get('new', 0)}/{counts.get('changed', 0)}/{counts.get('items', 0)}" if run else "-",
-            ("[red]overdue[/red] " if s["overdue"] else "") + _when(s["next_run"], now),
-        )  # fmt: skip
-    console.print(table)
+            Text(status, style=style), describe_counts(run["counts"]) if run else "-",
+            ("overdue " if s["overdue"] else "") + moment(s["next_run"]),
+        ))  # fmt: skip
+    obj.table(
+        ("source", "schedule", "last run", "took", "status", "result", "next run"), rows,
+        title=f"presswatch — {data['database']}" if terminal else None, title_justify="left",
+    )  # fmt: skip
+    out = console if terminal else Console(stderr=True, soft_wrap=True)
     holder = data["daemon"]["holder"]
-    console.print(f"daemon: [green]running[/green] ({holder})" if holder else "daemon: not running")
+    out.print(f"daemon: [green]running[/green] ({holder})" if holder else "daemon: not running")
     for s in data["sources"]:
         run = s["last_run"]
         if run and run["health"]:
-            console.print(f"[yellow]{s['key']}[/yellow]: {escape(run['health'])}")
+            out.print(f"[yellow]{s['key']}[/yellow]: {escape(run['health'])}")
     for t in data["notifications"]:
         extra = f", {t['failures']} failures, last: {t['last_error']}" if t["failures"] else ""
-        console.print(
-            f"notify {t['name']} ({t['type']}): {t['pending']} pending{extra}", markup=False
-        )
+        out.print(f"notify {t['name']} ({t['type']}): {t['pending']} pending{extra}", markup=False)
     a = data["archive"]
-    console.print(f"archive: {a['releases']} releases ({a['removed']} removed), "
-                  f"{a['versions']} versions, {a['events']} events, {a['runs']} runs")  # fmt: skip
+    out.print(f"archive: {a['releases']} releases ({a['removed']} removed), "
+              f"{a['versions']} versions, {a['events']} events, {a['runs']} runs")  # fmt: skip
 
 
 @click.command()
@@ -200,9 +200,9 @@ def status(obj: Context, config_path: Path | None, as_json: bool, check: bool) -
     except DatabaseError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        emit_json(data)
+        obj.emit_json(data)
     else:
-        _print_status(data)
+        _print_status(obj, data)
     overdue = [s["key"] for s in data["sources"] if s["overdue"]]
     if check and overdue:
         click.echo(f"overdue: {', '.join(overdue)}", err=True)

@@ -47,7 +47,7 @@ log = logging.getLogger("presswatch.daemon")
 KEEP_LOGS = 10  # crawl logs kept per source
 FINAL_FLUSH_BOUND = 5.0  # seconds the last notifications may take at shutdown
 KILL_BOUND = 12.0  # seconds stop_crawl may take (SIGTERM, 5 s, SIGKILL, 5 s) plus margin
-SUMMARY = ("items", "new", "changed", "restored", "removed", "not_modified", "errors")
+SUMMARY = ("items", "new", "changed", "restored", "removed", "missing", "not_modified", "errors")
 
 
 def _now() -> datetime:
@@ -59,8 +59,8 @@ def _brief(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def cron_trigger(expr: str, jitter: float | None = None) -> CronTrigger:
-    trigger = CronTrigger.from_crontab(expr)
+def cron_trigger(expr: str, jitter: float | None = None, timezone: str = "UTC") -> CronTrigger:
+    trigger = CronTrigger.from_crontab(expr, timezone=timezone)
     trigger.jitter = int(jitter) if jitter else None
     return trigger
 
@@ -71,7 +71,8 @@ def due_time(source: SourceConfig, last: datetime | None, now: datetime) -> date
         return now
     if source.schedule.cron:
         after = last + timedelta(seconds=1)  # the next fire time strictly after the last run
-        nxt = CronTrigger.from_crontab(source.schedule.cron).get_next_fire_time(None, after)
+        trigger = cron_trigger(source.schedule.cron, timezone=source.schedule.timezone)
+        nxt = trigger.get_next_fire_time(None, after)
         return nxt.astimezone(UTC) if nxt else now
     return last + timedelta(seconds=source.schedule.interval or 0)
 
@@ -251,7 +252,7 @@ class Daemon:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for old in sorted(self.log_dir.glob(f"{key}-*.log"))[: -KEEP_LOGS + 1]:
             old.unlink(missing_ok=True)
-        return self.log_dir / f"{key}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.log"
+        return self.log_dir / f"{key}-{_now().strftime('%Y%m%dT%H%M%S-%fZ')}.log"  # UTC
 
     def _log_report(self, report: RunReport, result: CrawlResult) -> None:
         counts = ", ".join(f"{report.counts[k]} {k}" for k in SUMMARY if report.counts.get(k))
@@ -283,7 +284,7 @@ class Daemon:
             schedule = source.schedule
             first = max(self.due(source, now), now)  # a missed run is made up once, now
             if schedule.cron:
-                trigger: Any = cron_trigger(schedule.cron, schedule.jitter)
+                trigger: Any = cron_trigger(schedule.cron, schedule.jitter, schedule.timezone)
             else:
                 trigger = IntervalTrigger(
                     seconds=schedule.interval, start_date=first, jitter=int(schedule.jitter) or None

@@ -21,9 +21,14 @@ class Schedule:
     interval: float | None = 6 * 3600.0
     cron: str | None = None
     jitter: float = 300.0
+    timezone: str = "UTC"  # the zone a cron expression is read in
 
     def describe(self) -> str:
-        what = f"cron {self.cron!r}" if self.cron else f"every {format_duration(self.interval)}"
+        what = (
+            f"cron {self.cron!r} {self.timezone}"
+            if self.cron
+            else f"every {format_duration(self.interval)}"
+        )
         return what + (f" ±{format_duration(self.jitter)}" if self.jitter else "")
 
 

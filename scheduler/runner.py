@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from crawler.pipelines import PROGRESS_PREFIX
+PROGRESS_PREFIX = "@progress "  # the same as crawler.pipelines.PROGRESS_PREFIX (tested)
 
 
 @dataclass

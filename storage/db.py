@@ -1,26 +1,28 @@
 """Engine and sessions from one database URL, and the schema kept at Alembic's head.
 
-The URL is, first found: the ``url`` argument (``--db``), ``PRESSWATCH_DATABASE_URL``, or a
-SQLite file ``presswatch.db`` in the user's data directory (``default_database_path()``).
-SQLite runs in WAL mode with a busy timeout and takes its write lock when a transaction
-begins, because the daemon and its crawls write one file from several processes.
+The database is, first found: the ``url`` argument (``--db``), ``PRESSWATCH_DATABASE_URL``,
+or a SQLite file ``presswatch.db`` in the user's data directory (``default_database_path()``).
+Either may be a URL or a plain path to a SQLite file. Only the default data folder is
+created; a path in a folder that does not exist is an error. SQLite runs in WAL mode with a
+busy timeout and takes its write lock when a transaction begins, because the daemon and its
+crawls write one file from several processes. Alembic is imported only when the archive is
+behind the newest migration: opening an up-to-date archive reads one row.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from platformdirs import user_data_path
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ENV_URL = "PRESSWATCH_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -36,8 +38,21 @@ def default_database_path() -> Path:
 
 
 def database_url(url: str | None = None) -> str:
-    """The URL the archive uses, as documented above."""
-    return url or os.environ.get(ENV_URL) or f"sqlite:///{default_database_path()}"
+    """The URL the archive uses, as documented above; a plain path becomes a SQLite URL."""
+    raw = url or os.environ.get(ENV_URL) or str(default_database_path())
+    if "://" in raw or raw.startswith("sqlite:"):
+        return raw
+    return f"sqlite:///{Path(raw).expanduser().absolute()}"
+
+
+def display_url(url: str | URL | None = None) -> str:
+    """The database URL with its password masked: the only form printed or logged."""
+    if not isinstance(url, URL):
+        try:
+            url = make_url(database_url(url))
+        except ArgumentError:
+            return "<not a database URL>"
+    return url.render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -56,21 +71,39 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _check_sqlite_folder(database: str, default: bool) -> None:
+    """Create the default data folder; any other folder must exist already."""
+    folder = Path(database).expanduser().absolute().parent
+    if default:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the data folder {folder}: {exc.strerror}") from None
+    elif folder.exists() and not folder.is_dir():
+        raise DatabaseError(f"cannot open {database}: {folder} is not a folder")
+    elif not folder.exists():
+        raise DatabaseError(f"cannot open {database}: the folder {folder} does not exist")
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (see database_url); raises DatabaseError for a bad URL."""
     raw = database_url(url)
     try:
         parsed = make_url(raw)
-    except ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {raw!r}") from exc
+    except ArgumentError:
+        raise DatabaseError(
+            f"not a database URL or path: {raw!r} (e.g. /path/pw.db, sqlite:///pw.db, "
+            "postgresql://user@host/db)"
+        ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        explicit = url or os.environ.get(ENV_URL)
+        _check_sqlite_folder(parsed.database, default=not explicit)
     try:
         engine = create_engine(parsed, **kwargs)
-    except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"cannot use database {parsed.render_as_string()}: {exc}") from exc
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise DatabaseError(f"cannot use database {display_url(parsed)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -78,32 +111,63 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+def schema_head() -> str:
+    """The newest migration's revision: migrations are named ``<revision>_<what>.py``."""
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The archive's Alembic revision (None: an empty database), in one cheap query."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to the newest migration; True when anything was applied."""
-    config = alembic_config(engine)
-    head = ScriptDirectory.from_config(config).get_current_head()
     try:
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-        if current == head:
+        if schema_revision(engine) == schema_head():
             return False
-        command.upgrade(config, "head")
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot reach the database: {_first_line(exc)}") from exc
+        from alembic import command
+
+        command.upgrade(alembic_config(engine), "head")
+    except SQLAlchemyError as exc:
+        raise DatabaseError(describe_error(exc, engine.url)) from None
     return True
 
 
 def open_archive(url: str | None = None, **kwargs: Any) -> tuple[Engine, sessionmaker[Session]]:
     """Engine and session factory for the archive, migrated to the newest schema."""
     engine = make_engine(url, **kwargs)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except DatabaseError:
+        engine.dispose()
+        raise
     return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_error(exc: BaseException, url: URL | None = None) -> str:
+    """A database failure in one line a user can act on, with the password masked."""
+    reason = _first_line(exc)
+    if url is not None and url.password:
+        reason = reason.replace(str(url.password), "***")
+    if url is not None and url.get_backend_name() == "sqlite":
+        if "not a database" in reason:
+            return f"{url.database} is not a presswatch archive (not a SQLite database)"
+        return f"cannot open the SQLite archive {url.database}: {reason}"
+    if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or "connect" in reason:
+        return f"cannot reach the database {display_url(url)}: {reason}"
+    return f"database error: {reason}"
 
 
 def _first_line(exc: BaseException) -> str:

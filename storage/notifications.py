@@ -27,6 +27,7 @@ from storage.models import (
     ReleaseVersion,
     Source,
 )
+from storage.times import jsonable
 
 SETTLE_SECONDS = 300
 D = NotificationDelivery
@@ -49,14 +50,18 @@ class EventNote:
     title: str
     published: date | None
     diff: dict[str, Any] | None
+    release_id: int
+    version: int | None  # the version the event made current (or removed)
+    previous_version: int | None  # the version current before it, in time
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "kind": self.kind, "at": self.at.isoformat(), "source": self.source,
-            "source_name": self.source_name, "url": self.url, "title": self.title,
-            "published": self.published.isoformat() if self.published else None,
-            "diff": self.diff,
-        }  # fmt: skip
+        """The event as webhooks receive it (docs/json.md); ``id`` is stable across retries."""
+        return jsonable({
+            "id": self.id, "kind": self.kind, "at": self.at, "source": self.source,
+            "source_name": self.source_name, "release_id": self.release_id, "url": self.url,
+            "title": self.title, "published": self.published, "version": self.version,
+            "previous_version": self.previous_version, "diff": self.diff,
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,8 @@ class AlertNote:
     detail: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "at": self.at.isoformat(),
-                "source": self.source, "detail": self.detail}  # fmt: skip
+        return jsonable({"id": self.id, "kind": self.kind, "at": self.at,
+                         "source": self.source, "detail": self.detail})  # fmt: skip
 
 
 # --- targets and deliveries ---------------------------------------------------------------
@@ -111,6 +116,16 @@ def pending_events(
     """The oldest undelivered events of ``kinds`` for ``target``."""
     version = aliased(ReleaseVersion)
     current = aliased(ReleaseVersion)
+    earlier, earlier_version = aliased(ChangeEvent), aliased(ReleaseVersion)
+    previous = (
+        select(earlier_version.number)
+        .join(earlier, earlier.version_id == earlier_version.id)
+        .where(earlier.release_id == ChangeEvent.release_id, earlier.id < ChangeEvent.id)
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .correlate(ChangeEvent)
+        .scalar_subquery()
+    )
     rows = session.execute(
         select(
             ChangeEvent,
@@ -121,6 +136,8 @@ def pending_events(
             version.published,
             current.title,
             current.published,
+            version.number,
+            previous,
         )  # fmt: skip
         .join(Release, Release.id == ChangeEvent.release_id)
         .join(Source, Source.id == Release.source_id)
@@ -135,8 +152,21 @@ def pending_events(
         .limit(limit)
     ).all()
     return [
-        EventNote(e.id, e.kind, e.at, key, name, url, vt or ct or url, vp or cp, e.diff)
-        for e, url, key, name, vt, vp, ct, cp in rows
+        EventNote(
+            e.id,
+            e.kind,
+            e.at,
+            key,
+            name,
+            url,
+            vt or ct or url,
+            vp or cp,
+            e.diff,
+            e.release_id,
+            number,
+            before,
+        )  # fmt: skip
+        for e, url, key, name, vt, vp, ct, cp, number, before in rows
     ]
 
 

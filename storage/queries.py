@@ -1,13 +1,18 @@
-"""Reading the archive: list, show and history, shared by the CLI and later the web view."""
+"""Reading the archive: list, show, history and diff, shared by the CLI and later the web view.
+
+Every function returns plain data (datetimes stay datetimes: the caller picks the time zone
+it prints them in, storage.times). The JSON shapes are documented in docs/json.md.
+"""
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
@@ -15,6 +20,12 @@ from storage.textdiff import inline_diff
 from storage.urls import canonical_url
 
 RELEASE_STATUSES = ("active", "removed")
+MAX_ID = 2**31 - 1  # the largest id either database stores: larger ones are no release
+# Every count a crawl run reports, shown as 0 when a run did not write it.
+RUN_COUNTS = (
+    "requests", "items", "new", "changed", "unchanged", "restored", "removed", "missing",
+    "not_modified", "errors", "listing_errors", "page_errors", "write_errors", "skipped_robots",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -30,11 +41,15 @@ class ReleaseRow:
     last_changed: datetime
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return asdict(self)
 
 
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in data.items()}
+@dataclass(frozen=True)
+class ReleasePage:
+    """Some releases of a list, and how many match the filters in all."""
+
+    rows: list[ReleaseRow]
+    total: int
 
 
 def source_keys(session: Session) -> list[str]:
@@ -49,7 +64,7 @@ def list_releases(
     status: str | None = None,
     limit: int | None = 50,
     words: str | None = None,
-) -> list[ReleaseRow]:
+) -> ReleasePage:
     """Releases newest first (by published date, then first seen), filtered.
 
     ``words``: every word must stand in the current version's title or body, in any case
@@ -62,7 +77,7 @@ def list_releases(
         .correlate(Release)
         .scalar_subquery()
     )
-    query = (
+    query = _filtered(
         select(
             Release.id,
             Source.key,
@@ -73,10 +88,27 @@ def list_releases(
             n_versions,
             Release.first_seen,
             Release.last_changed,
-        )  # fmt: skip
-        .join(Source, Source.id == Release.source_id)
-        .join(ReleaseVersion, ReleaseVersion.id == Release.current_version_id)
-        .order_by(ReleaseVersion.published.desc().nulls_last(), Release.first_seen.desc())
+        ),  # fmt: skip
+        source,
+        since,
+        until,
+        status,
+        words,
+    ).order_by(ReleaseVersion.published.desc().nulls_last(), Release.first_seen.desc())
+    rows = [ReleaseRow(*row) for row in session.execute(query.limit(limit) if limit else query)]
+    total = len(rows)
+    if limit and total == limit:
+        counted = _filtered(select(func.count(Release.id)), source, since, until, status, words)
+        total = session.scalar(counted) or 0
+    return ReleasePage(rows, total)
+
+
+def _filtered(
+    query: Select[Any], source: str | None, since: date | None, until: date | None,
+    status: str | None, words: str | None,
+) -> Select[Any]:  # fmt: skip
+    query = query.join(Source, Source.id == Release.source_id).join(
+        ReleaseVersion, ReleaseVersion.id == Release.current_version_id
     )
     if source:
         query = query.where(Source.key == source)
@@ -93,16 +125,30 @@ def list_releases(
                 ReleaseVersion.body.icontains(word, autoescape=True),
             )
         )
-    if limit:
-        query = query.limit(limit)
-    return [ReleaseRow(*row) for row in session.execute(query)]
+    return query
 
 
 def find_release(session: Session, ref: str) -> Release | None:
-    """A release by its id or by any form of its URL."""
-    if ref.isdigit():
-        return session.get(Release, int(ref))
-    return session.scalar(select(Release).where(Release.url == canonical_url(ref)))
+    """A release by its id (ASCII digits only) or by any form of its URL.
+
+    Raises LookupError for a reference that is neither an id nor a URL.
+    """
+    if ref.isascii() and ref.isdigit():
+        number = int(ref)
+        return session.get(Release, number) if number <= MAX_ID else None
+    try:
+        url = canonical_url(ref)
+    except ValueError as exc:
+        raise LookupError(f"{ref!r} is neither a release id nor a URL ({exc})") from None
+    return session.scalar(select(Release).where(Release.url == url))
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """A Last-Modified header as a datetime (None when absent or unreadable)."""
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def version_json(version: ReleaseVersion, with_body: bool = True) -> dict[str, Any]:
@@ -111,11 +157,11 @@ def version_json(version: ReleaseVersion, with_body: bool = True) -> dict[str, A
         "published": version.published, "place": version.place, "metadata": version.meta,
         "method": version.method, "parser_version": version.parser_version,
         "fetched_at": version.fetched_at, "etag": version.etag,
-        "last_modified": version.last_modified,
+        "last_modified": _http_date(version.last_modified),
     }  # fmt: skip
     if with_body:
         data["body"] = version.body
-    return _jsonable(data)
+    return data
 
 
 def find_version(release: Release, number: int | None = None) -> ReleaseVersion:
@@ -129,36 +175,64 @@ def find_version(release: Release, number: int | None = None) -> ReleaseVersion:
     raise LookupError(f"release {release.id} has no version {number} (versions: {have})")
 
 
-def release_json(release: Release) -> dict[str, Any]:
-    """A release with its current version and the list of all its versions."""
-    data = _jsonable(
-        {
-            "id": release.id,
-            "source": release.source.key,
-            "url": release.url,
-            "external_id": release.external_id,
-            "status": release.status,
-            "first_seen": release.first_seen,
-            "last_seen": release.last_seen,
-            "last_changed": release.last_changed,
-        }  # fmt: skip
+def release_json(release: Release, shown: ReleaseVersion | None = None) -> dict[str, Any]:
+    """A release with one version in full (default: the current) and the list of all."""
+    current = release.current.number if release.current else None
+    shown = shown or release.current
+    return {
+        "id": release.id, "source": release.source.key, "url": release.url,
+        "external_id": release.external_id, "status": release.status,
+        "first_seen": release.first_seen, "last_seen": release.last_seen,
+        "last_changed": release.last_changed, "current_version": current,
+        "version": version_json(shown) if shown else None,
+        "versions": [
+            {**version_json(v, with_body=False), "current": v.number == current}
+            for v in release.versions
+        ],
+    }  # fmt: skip
+
+
+def timeline(session: Session, release: Release) -> list[int]:
+    """Version numbers in the order they became current (A→B→A: [1, 2, 1])."""
+    numbers = session.scalars(
+        select(ReleaseVersion.number)
+        .join(ChangeEvent, ChangeEvent.version_id == ReleaseVersion.id)
+        .where(ChangeEvent.release_id == release.id)
+        .order_by(ChangeEvent.at, ChangeEvent.id)
     )
-    data["current"] = version_json(release.current) if release.current else None
-    data["versions"] = [version_json(v, with_body=False) for v in release.versions]
-    return data
+    order: list[int] = []
+    for number in numbers:
+        if not order or order[-1] != number:
+            order.append(number)
+    return order or [v.number for v in release.versions]
+
+
+def previous_version(session: Session, release: Release, number: int) -> int | None:
+    """The version that was current just before ``number`` last became current."""
+    order = timeline(session, release)
+    if number not in order:
+        return None
+    last = len(order) - 1 - order[::-1].index(number)
+    return order[last - 1] if last else None
 
 
 def compare_versions(
-    release: Release, old: int | None = None, new: int | None = None
+    session: Session, release: Release, old: int | None = None, new: int | None = None
 ) -> dict[str, Any]:
-    """Version ``old`` against ``new`` (default: the one before the current, and the current).
+    """Version ``old`` against ``new`` (default: the current, and the one before it in time).
 
     Raises LookupError naming what is missing: a second version, or a version number.
     """
     if len(release.versions) < 2:
         raise LookupError(f"release {release.id} has only one version: nothing to compare")
     b = find_version(release, new)
-    a = find_version(release, b.number - 1 if old is None else old)
+    if old is None:
+        old = previous_version(session, release, b.number)
+        if old is None:
+            raise LookupError(
+                f"version {b.number} of release {release.id} has no version before it; give --from"
+            )
+    a = find_version(release, old)
     fields = [f for f in ("title", "published", "place", "body") if getattr(a, f) != getattr(b, f)]
     return {
         "id": release.id, "url": release.url, "fields": fields,
@@ -168,24 +242,33 @@ def compare_versions(
 
 
 def history(session: Session, release: Release) -> list[dict[str, Any]]:
-    """Every event of a release, oldest first, with the version it points at."""
+    """Every event of a release, oldest first, with the version it points at.
+
+    ``current`` marks the event that made the current version current, the last time.
+    """
     rows = session.execute(
         select(ChangeEvent, ReleaseVersion.number)
         .outerjoin(ReleaseVersion, ReleaseVersion.id == ChangeEvent.version_id)
         .where(ChangeEvent.release_id == release.id)
         .order_by(ChangeEvent.at, ChangeEvent.id)
-    )
+    ).all()
+    current = release.current.number if release.current else None
+    marked = next((i for i in range(len(rows) - 1, -1, -1) if rows[i][1] is not None), None)
+    if marked is not None and rows[marked][1] != current:
+        marked = None
+    while marked and rows[marked - 1][1] == current:  # "removed" repeats the version
+        marked -= 1
     return [
-        _jsonable(
-            {
-                "at": event.at,
-                "kind": event.kind,
-                "version": number,
-                "run": event.run_id,
-                "diff": event.diff,
-            }  # fmt: skip
-        )
-        for event, number in rows
+        {
+            "id": event.id,
+            "at": event.at,
+            "kind": event.kind,
+            "version": number,
+            "current": i == marked,
+            "run": event.run_id,
+            "diff": event.diff,
+        }  # fmt: skip
+        for i, (event, number) in enumerate(rows)
     ]
 
 
