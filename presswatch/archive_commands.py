@@ -149,10 +149,11 @@ def show(obj: Context, ref: str, number: int | None, html: bool, as_json: bool) 
     console.print(shown["body"], highlight=False, markup=False)
     console.print()
     obj.table(
-        ("version", "fetched", "title", "method", "hash"),
+        ("version", "current", "fetched", "title", "method", "hash"),
         [
             (
-                f"{v['number']}{' *' if v['current'] else ''}",
+                str(v["number"]),
+                "*" if v["current"] else "",
                 obj.time(v["fetched_at"]),
                 v["title"],
                 v["method"],
@@ -160,7 +161,7 @@ def show(obj: Context, ref: str, number: int | None, html: bool, as_json: bool) 
             )
             for v in data["versions"]
         ],  # fmt: skip
-        title="versions (* current)",
+        title="versions",
     )
 
 
@@ -204,9 +205,9 @@ def history(obj: Context, ref: str, as_json: bool) -> None:
         if diff:
             fields = ", ".join(diff["fields"])
             what = f"{fields}: +{diff['words_added']} −{diff['words_removed']} words"
-        version = f"{e['version'] or ''}{' *' if e['current'] else ''}"
-        rows.append((obj.time(e["at"]), e["kind"], version, what))
-    obj.table(("when", "event", "version", "what changed"), rows, caption="* current version")
+        current = "*" if e["current"] else ""
+        rows.append((obj.time(e["at"]), e["kind"], str(e["version"] or ""), current, what))
+    obj.table(("when", "event", "version", "current", "what changed"), rows)
 
 
 DIFF_STYLES = {"=": "", "-": "red strike", "+": "green bold", "…": "dim"}

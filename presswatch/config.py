@@ -17,8 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
 from scheduler.options import (
     EVENT_KINDS,
     UNITS,
@@ -154,6 +152,8 @@ def _schedule(t: _Table, base: Schedule) -> Schedule:
     if cron is not None and t.has("interval"):
         raise ConfigError(f"{t.key('cron')}: give either interval or cron, not both")
     if cron is not None:
+        from apscheduler.triggers.cron import CronTrigger
+
         try:
             CronTrigger.from_crontab(cron, timezone=timezone)
         except ValueError as exc:

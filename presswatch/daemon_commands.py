@@ -15,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from presswatch.config import Config, ConfigError, SourceConfig, load_config
 from presswatch.context import Context, console, describe_counts, pass_context
-from scheduler.daemon import Daemon, due_time
 from scheduler.lock import ArchiveLock, DaemonRunning
 from storage import notifications as store
 from storage.db import DatabaseError, display_url
@@ -52,6 +51,8 @@ def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: already running"
     for noisy in ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from scheduler.daemon import Daemon
+
     runner = Daemon(config, obj.db)
     try:
         code = runner.run_once() if once else runner.run()
@@ -80,6 +81,7 @@ def _schedule_json(source: SourceConfig) -> dict[str, Any]:
 
 def status_data(config: Config, db: str | None, now: datetime | None = None) -> dict[str, Any]:
     """Everything `presswatch status` shows; raises DatabaseError when the archive is away."""
+    from scheduler.daemon import due_time
     from storage.db import open_archive
 
     now = now or datetime.now(UTC)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.options import NotifyConfig, TargetConfig
@@ -26,7 +25,7 @@ from storage import notifications as store
 from storage.notifications import AlertNote, EventNote
 
 log = logging.getLogger("presswatch.notify")
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2  # docs/json.md
 MAX_DIFF_SNIPPET = 160
 
 
@@ -118,6 +117,8 @@ class WebhookSender:
     headers: dict[str, str] = field(default_factory=dict)
 
     def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+        import httpx  # only the daemon sends: `presswatch status` need not import it
+
         try:
             response = httpx.post(
                 self.url, json=payload(events, alerts), timeout=self.timeout,
