@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from scrapy.settings import Settings
 from crawler.revisit import RevisitPolicy
 from presswatch.cli import main
 from presswatch.config import CONFIG_NAME, ConfigError, load_config, parse_config
+from scheduler.daemon import due_time
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN = ["osce", "sco", "unis", "unodc"]
@@ -120,7 +122,33 @@ BAD = [
     ({"notify": {"targets": [{"type": "log", "kinds": ["edited"]}]}}, "notify.targets[0].kinds: expected a list of"),
     ({"notify": {"targets": [{"type": "log"}, {"type": "log"}]}}, "two targets named 'log'"),
     ({"notify": {"batch": 0}}, "notify.batch: must be at least 1"),
+    ({"notify": {"targets": [{"type": "webhook", "url": "http://h:99999/x"}]}}, "notify.targets[0].url: 'http://h:99999/x' is not a URL"),
+    ({"daemon": {"replay": "not a url"}}, "daemon.replay: the replay server needs an http(s) URL, got 'not a url'"),
+    ({"daemon": {"replay": "http://[::1"}}, "daemon.replay: 'http://[::1' is not a URL"),
+    ({"defaults": {"politeness": {"DOWNLOAD_DELAY": "abc"}}}, "defaults.politeness.DOWNLOAD_DELAY: Scrapy's DOWNLOAD_DELAY takes a number, got str 'abc'"),
+    ({"defaults": {"politeness": {"CONCURRENT_REQUESTS": True}}}, "CONCURRENT_REQUESTS takes a number, got a boolean"),
+    ({"defaults": {"politeness": {"ROBOTSTXT_OBEY": "maybe"}}}, "ROBOTSTXT_OBEY takes true or false"),
+    ({"defaults": {"politeness": {"USER_AGENT": 5}}}, "USER_AGENT takes a string"),
+    ({"defaults": {"politeness": {"DEFAULT_REQUEST_HEADERS": "x"}}}, "DEFAULT_REQUEST_HEADERS takes a table"),
+    ({"sources": {"osce": {"timezone": "Mars/Olympus"}}}, "sources.osce.timezone: 'Mars/Olympus' is not a time zone"),
 ]  # fmt: skip
+
+
+def test_setting_types_follow_scrapys_defaults() -> None:
+    politeness = {"DOWNLOAD_DELAY": "1.5", "CONCURRENT_REQUESTS": 4, "ROBOTSTXT_OBEY": False,
+                  "AUTOTHROTTLE_ENABLED": "0", "USER_AGENT": "pw", "PRESSWATCH_X": [1]}  # fmt: skip
+    config = parse_config({"defaults": {"politeness": politeness}}, KNOWN)
+    assert config.sources["osce"].politeness == politeness
+
+
+def test_cron_is_read_in_utc_unless_a_timezone_is_given() -> None:
+    last = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    config = parse_config({"sources": {"osce": {"cron": "0 6 * * *"},
+                                       "sco": {"cron": "0 6 * * *", "timezone": "Asia/Tokyo"}}},
+                          KNOWN)  # fmt: skip
+    assert due_time(config.sources["osce"], last, last) == datetime(2026, 7, 2, 6, tzinfo=UTC)
+    assert due_time(config.sources["sco"], last, last) == datetime(2026, 7, 1, 21, tzinfo=UTC)
+    assert config.sources["osce"].schedule.describe() == "cron '0 6 * * *' UTC ±5m"
 
 
 @pytest.mark.parametrize(("data", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
