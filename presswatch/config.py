@@ -203,13 +203,20 @@ def _check_setting_type(key: str, name: str, value: Any) -> None:
     elif isinstance(default, str):
         ok, expected = isinstance(value, str), "a string"
     elif isinstance(default, dict):
-        ok, expected = isinstance(value, dict), "a table"
+        ok, expected = isinstance(value, dict) or _json_object(value), "a table (or JSON object)"
     elif isinstance(default, list | tuple):
         ok, expected = isinstance(value, list | str), "a list"
     else:
         return  # no default, or a custom setting: Scrapy reads it as it is
     if not ok:
         raise ConfigError(f"{key}: Scrapy's {name} takes {expected}, got {_kind(value)}")
+
+
+def _json_object(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and isinstance(json.loads(value), dict)
+    except ValueError:
+        return False
 
 
 def _is_number(value: Any) -> bool:

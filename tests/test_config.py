@@ -136,7 +136,8 @@ BAD = [
 
 def test_setting_types_follow_scrapys_defaults() -> None:
     politeness = {"DOWNLOAD_DELAY": "1.5", "CONCURRENT_REQUESTS": 4, "ROBOTSTXT_OBEY": False,
-                  "AUTOTHROTTLE_ENABLED": "0", "USER_AGENT": "pw", "PRESSWATCH_X": [1]}  # fmt: skip
+                  "AUTOTHROTTLE_ENABLED": "0", "USER_AGENT": "pw", "PRESSWATCH_X": [1],
+                  "ITEM_PIPELINES": '{"crawler.pipelines.ArchivePipeline": 300}'}  # fmt: skip
     config = parse_config({"defaults": {"politeness": politeness}}, KNOWN)
     assert config.sources["osce"].politeness == politeness
 

@@ -282,7 +282,7 @@ def test_once_runs_due_sources_then_exits(
     data = json.loads(result.output)
     sco = next(s for s in data["sources"] if s["key"] == "sco")
     assert sco["last_run"]["status"] == "ok" and sco["last_run"]["counts"]["new"] == 3
-    assert sco["schedule"] == "every 1h" and not sco["overdue"]
+    assert sco["schedule"]["text"] == "every 1h" and not sco["overdue"]
     assert {t["name"]: t["pending"] for t in data["notifications"]} == {"log": 0, "hook": 0}
     assert data["archive"]["releases"] == 3
     assert data["daemon"] == {"running": False, "holder": None}  # --once let go of its lock
