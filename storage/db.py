@@ -12,6 +12,7 @@ behind the newest migration: opening an up-to-date archive reads one row.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 ENV_URL = "PRESSWATCH_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).parent / "migrations"
+_USERINFO_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")  # user:password@ in a URL
 
 
 class DatabaseError(Exception):
@@ -48,10 +50,11 @@ def database_url(url: str | None = None) -> str:
 def display_url(url: str | URL | None = None) -> str:
     """The database URL with its password masked: the only form printed or logged."""
     if not isinstance(url, URL):
+        raw = database_url(url)
         try:
-            url = make_url(database_url(url))
+            url = make_url(raw)
         except ArgumentError:
-            return "<not a database URL>"
+            return _USERINFO_PASSWORD.sub(r"\1***@", raw)
     return url.render_as_string(hide_password=True)
 
 
@@ -92,7 +95,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         parsed = make_url(raw)
     except ArgumentError:
         raise DatabaseError(
-            f"not a database URL or path: {raw!r} (e.g. /path/pw.db, sqlite:///pw.db, "
+            f"not a database URL or path: {display_url(raw)!r} (e.g. /path/pw.db, sqlite:///pw.db, "
             "postgresql://user@host/db)"
         ) from None
     if parsed.drivername == "postgresql":

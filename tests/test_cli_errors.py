@@ -111,6 +111,7 @@ def test_password_never_printed(pg_url: str, tmp_path: Path) -> None:
     """With a password in the URL (trust auth ignores it), and unreachable with one."""
     good = make_url(pg_url).set(password=SECRET).render_as_string(hide_password=False)
     away = f"postgresql://presswatch:{SECRET}@127.0.0.1:1/archive"
+    broken = f"postgres ql://presswatch:{SECRET}@db/archive"
     config = tmp_path / "presswatch.toml"
     config.write_text('[defaults]\nenabled = false\n[notify]\ntargets = [{type = "log"}]\n')
     outputs = []
@@ -120,6 +121,8 @@ def test_password_never_printed(pg_url: str, tmp_path: Path) -> None:
             code, out, err = run("--db", url, *args)
             outputs.append(out + err)
             assert (code == 0) == (url == good), out + err
+    for args in (["db", "upgrade"], ["list"]):
+        outputs.append("".join(run("--db", broken, *args)[1:]))
     # the daemon logs to stderr: a subprocess, so its logging setup is its own
     for url in (good, away):
         proc = subprocess.run(
