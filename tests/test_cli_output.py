@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import re
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -13,6 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from presswatch.cli import main
+from scheduler.daemon import Daemon, RunReport
+from scheduler.options import Config
+from scheduler.runner import CrawlResult
 from storage.archive import Archive, ParsedRelease, finish_run, start_run
 from storage.db import open_archive
 
@@ -118,3 +123,14 @@ def test_times_are_utc_with_z_or_local_on_request(restored: str, monkeypatch) ->
     assert utc["first_seen"] == "2026-11-01T09:00:00Z"
     assert local["first_seen"] == "2026-11-01T14:30:00+05:30"
     assert table[0]["when"] == "2026-11-01T14:30:00+05:30"
+
+
+def test_daemon_log_summary_counts_first_strike_404s(caplog, tmp_path) -> None:
+    daemon = Daemon(Config(), f"sqlite:///{tmp_path / 'a.db'}", log_dir=tmp_path)
+    counts = {"items": 3, "unchanged": 1, "missing": 2}
+    with caplog.at_level(logging.INFO, logger="presswatch.daemon"):
+        daemon._log_report(RunReport("osce", "ok", 1.0, None, counts),
+                           CrawlResult("osce", 0, 1.0, counts, tmp_path / "x.log"))  # fmt: skip
+    assert "osce run ok in 1.0s: 3 items, 2 missing" in caplog.text
+    name = daemon._log_path("osce").name  # named by the UTC time
+    assert re.fullmatch(r"osce-\d{8}T\d{6}-\d{6}Z\.log", name), name
