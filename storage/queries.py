@@ -253,11 +253,12 @@ def history(session: Session, release: Release) -> list[dict[str, Any]]:
         .order_by(ChangeEvent.at, ChangeEvent.id)
     ).all()
     current = release.current.number if release.current else None
-    marked = next((i for i in range(len(rows) - 1, -1, -1) if rows[i][1] is not None), None)
-    if marked is not None and rows[marked][1] != current:
-        marked = None
-    while marked and rows[marked - 1][1] == current:  # "removed" repeats the version
-        marked -= 1
+    numbers = [number for _, number in rows]
+    marked = None
+    if current in numbers:
+        marked = len(numbers) - 1 - numbers[::-1].index(current)
+        while marked and numbers[marked - 1] == current:  # "removed" repeats the version
+            marked -= 1
     return [
         {
             "id": event.id,
