@@ -41,20 +41,31 @@ def twelve(db_url: str) -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["list", "-n", "99999999999999999999999"], "is not in the range"),
         (["show", "99999999999999999999999"], "no release '99999999999999999999999'"),
+        (["show", "3000000000"], "no release '3000000000'"),  # beyond PostgreSQL's integer
         (["show", "²"], "no release '²'"),
         (["show", "١"], "no release '١'"),  # Arabic-Indic 1: not release 1
         (["show", "http://[::1"], "neither a release id nor a URL (Invalid IPv6 URL)"),
         (["show", "https://www.osce.org:99999/x"], "neither a release id nor a URL (Port"),
+    ],
+)
+def test_bad_reference(twelve: str, args: list[str], message: str) -> None:
+    one_line_error(*run("--db", twelve, *args), message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["list", "-n", "99999999999999999999999"], "is not in the range"),
         (["list", "-q", "caf\udcc3"], "not valid UTF-8 text"),  # undecodable bytes in argv
         (["list", "-q", "\ud800"], "not valid UTF-8 text"),  # a lone surrogate
         (["history", "\udcff"], "not valid UTF-8 text"),
         (["diff", "1", "--from", "0"], "is not in the range"),
+        (["show", "1", "--version", "99999999999999999999999"], "is not in the range"),
     ],
 )
-def test_bad_reference_or_number(twelve: str, args: list[str], message: str) -> None:
-    one_line_error(*run("--db", twelve, *args), message)
+def test_bad_number_or_text(tmp_path: Path, args: list[str], message: str) -> None:
+    one_line_error(*run("--db", str(tmp_path / "pw.db"), *args), message)
 
 
 def test_ascii_id_still_works(twelve: str) -> None:
