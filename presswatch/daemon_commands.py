@@ -20,6 +20,7 @@ from storage import notifications as store
 from storage.db import DatabaseError, display_url
 from storage.models import CrawlRun
 from storage.queries import RUN_COUNTS, last_run
+from storage.times import iso_time
 
 OVERDUE_SLACK = timedelta(minutes=10)  # beyond the crawl timeout, before --check fails
 CONFIG_OPTION = click.option(
@@ -35,6 +36,17 @@ def _config(path: Path | None) -> Config:
         raise click.ClickException(f"config: {exc}") from None
 
 
+class LogFormatter(logging.Formatter):
+    """Log lines stamped with ISO 8601 times and their zone, like every time presswatch shows."""
+
+    def __init__(self, local_time: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.local_time = local_time
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return iso_time(datetime.fromtimestamp(record.created, UTC), self.local_time)
+
+
 @click.command()
 @CONFIG_OPTION
 @click.option("--once", is_flag=True, help="Run every due source once, then exit (cron, timers).")
@@ -44,10 +56,9 @@ def _config(path: Path | None) -> Config:
 def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -> None:
     """Recrawl every enabled source on its schedule and send notifications, until stopped."""
     config = _config(config_path)
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(LogFormatter(obj.local_time))
+    logging.basicConfig(level=getattr(logging, log_level.upper()), handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.ERROR)  # "skipped: already running"
     for noisy in ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,6 +144,7 @@ def test_password_never_printed(pg_url: str, tmp_path: Path) -> None:
             env={**os.environ, "PRESSWATCH_DATABASE_URL": ""},
         )  # fmt: skip
         outputs.append(proc.stdout + proc.stderr)
+    assert re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO presswatch", outputs[-2], re.M)
     text = "\n".join(outputs)
     assert SECRET not in text and "***" in text
     assert display_url(good).count("***") == 1
