@@ -13,7 +13,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
+from presswatch import context, daemon_commands
 from presswatch.cli import main
 from scheduler.daemon import Daemon, RunReport
 from scheduler.options import Config
@@ -134,3 +136,28 @@ def test_daemon_log_summary_counts_first_strike_404s(caplog, tmp_path) -> None:
     assert "osce run ok in 1.0s: 3 items, 2 missing" in caplog.text
     name = daemon._log_path("osce").name  # named by the UTC time
     assert re.fullmatch(r"osce-\d{8}T\d{6}-\d{6}Z\.log", name), name
+
+
+def test_status_on_a_narrow_terminal_keeps_its_headers(
+    restored: str, tmp_path, monkeypatch
+) -> None:
+    screen = Console(file=io.StringIO(), force_terminal=True, width=72, color_system=None)
+    monkeypatch.setattr(context, "console", screen)
+    monkeypatch.setattr(daemon_commands, "console", screen)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(restored, "status")
+    assert code == 0, err
+    lines = screen.file.getvalue().splitlines()
+    header = next(line.split() for line in lines if line.split()[:1] == ["source"])
+    assert header == [
+        "source",
+        "schedule",
+        "last",
+        "run",
+        "took",
+        "status",
+        "result",
+        "next",
+        "run",
+    ]
+    assert "answered" in screen.file.getvalue()  # a cell may wrap, a header never is cut
