@@ -79,7 +79,13 @@ def test_command_json_has_the_documented_keys(
     monkeypatch.chdir(tmp_path)  # no presswatch.toml of the working directory
     result = CliRunner().invoke(main, ["--db", filled, *args, "--json"])
     assert result.exit_code == 0, result.output
-    same_shape(json.loads(result.stdout), documented(heading))
+    data = json.loads(result.stdout)
+    same_shape(data, documented(heading))
+    if args[:2] == ["show", "1"] and "--html" not in args:
+        assert data["version"]["last_modified"] == "2015-10-21T07:28:00Z"  # the HTTP date, as ISO
+        assert data["first_seen"] == "2026-11-01T09:00:00Z"
+    if "--html" in args:
+        assert data["html"] == PAGE.decode() and data["version"] == 1
 
 
 def test_status_json_keeps_zero_counts_and_gives_the_schedule_as_data(
