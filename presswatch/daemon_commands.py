@@ -84,12 +84,10 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
             sources = []
             for source in config.sources.values():
                 run = last_run(session, source.key)
-                nxt = due_time(source, store.last_started(session, source.key), now)
-                running = run is not None and run.status == "running"
+                nxt = due_time(source, store.last_finished(session, source.key), now)
+                # Whatever its last run claims: one `running` past its timeout is not fine.
                 overdue = (
-                    source.enabled
-                    and not running
-                    and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
+                    source.enabled and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
                 )
                 sources.append({
                     "key": source.key, "enabled": source.enabled,

@@ -10,6 +10,8 @@ middle of one release leaves the archive as it was.
 
 from __future__ import annotations
 
+import os
+import socket
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -297,12 +299,19 @@ def mark_removed(
 
 
 def start_run(session: Session | Connection, source: str, now: datetime | None = None) -> int:
+    """Open a run, owned by this process (its pid and host tell a dead run from a live one)."""
     source_id = ensure_source(session, source)
     return session.scalar(
         insert(CrawlRun)
         .values(
-            source_id=source_id, started_at=now or _now(), status="running", counts={}, coverage={}
-        )
+            source_id=source_id,
+            started_at=now or _now(),
+            status="running",
+            counts={},
+            coverage={},
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )  # fmt: skip
         .returning(CrawlRun.id)
     )
 

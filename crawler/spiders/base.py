@@ -190,7 +190,8 @@ class ReleaseSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        yield PageError(self.name, request.url, f"{type(failure.value).__name__}: {reason}")
+        page = "listing" if request.meta.get("page_kind") == "listing" else "release"
+        yield PageError(self.name, request.url, f"{type(failure.value).__name__}: {reason}", page)
 
 
 def _header(response: Response, name: bytes) -> str | None:
