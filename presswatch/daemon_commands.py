@@ -84,8 +84,10 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
             sources = []
             for source in config.sources.values():
                 run = last_run(session, source.key)
-                nxt = due_time(source, store.last_finished(session, source.key), now)
-                # Whatever its last run claims: one `running` past its timeout is not fine.
+                finished = store.last_finished(session, source.key)
+                # Due since the last finished run or, when none finished, since the last start:
+                # whatever its last run claims, one `running` past its timeout is not fine.
+                nxt = due_time(source, finished, now) if finished or not run else run.started_at
                 overdue = (
                     source.enabled and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
                 )

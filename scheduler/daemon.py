@@ -93,13 +93,17 @@ class RunEnd:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (a zombie does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process
         return True
-    return True
+    try:  # the state after the command name: Z is a zombie nobody reaped yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 @dataclass

@@ -256,11 +256,9 @@ def test_database_unreachable_for_a_run(
         daemon.kill()
         proxy.down()
     assert_once(webhook, pg_url)
-    statuses = [r.status for r in runs(pg_url)]
-    assert "failed" in statuses and statuses[-1] in ("ok", "failed")  # last may be cut by SIGTERM
-    assert any(
-        "database unreachable" in (r.health or "") or r.status == "failed" for r in runs(pg_url)
-    )
+    # Each run settled as it ended once the database was back: a crawl that recorded itself
+    # keeps its own outcome, one cut by the outage is failed, the last may be aborted.
+    assert all(r.status != "running" and (r.status == "ok") == (not r.health) for r in runs(pg_url))
 
 
 @pytest.mark.slow

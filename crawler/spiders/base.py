@@ -120,7 +120,7 @@ class ReleaseSpider(scrapy.Spider):
         self.pages_walked += 1
         listing = self.site.parser_for().parse_listing(response.url, response.text)
         if not listing.entries:
-            yield PageError(self.name, response.url, "listing page has no release links")
+            yield PageError(self.name, response.url, "listing page has no release links", "listing")
         all_known = True
         for entry in listing.entries:
             if not self.wanted(entry):
