@@ -103,7 +103,10 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
         with ThreadPoolExecutor(max_workers=len(sources)) as pool:
             results = list(pool.map(crawl, sources))
     stopped = f"stopped by {interrupt.signal.name}" if interrupt.signal else None
-    codes = [_settle(obj, result, started, stopped) for result, started in results]
+    codes = [
+        _settle(obj, result, started, None if result.progress.status else stopped)
+        for result, started in results  # a crawl that closed its run had finished
+    ]
     if stopped:
         console.print(f"[yellow]interrupted[/yellow] ({interrupt.signal.name}): runs aborted")
         return EXIT_INTERRUPTED

@@ -238,8 +238,8 @@ class Daemon:
         end = RunEnd(key, started, _now(), result.counts, result.pid, result.run_id)
         if result.returncode is None:
             end.failure = f"killed after its {source.timeout:g}s timeout"
-        elif self._stopped.pop(key, False):
-            end.aborted = "stopped at shutdown"
+        elif self._stopped.pop(key, False) and result.progress.status is None:
+            end.aborted = "stopped at shutdown"  # (one stopped after closing its run is done)
         elif not result.ok:
             end.failure = f"crawl exited with {result.returncode}; log: {result.log_path}"
         try:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from storage import notifications as store
 from storage.models import HealthAlert
+from storage.outcome import BAD
 
 log = logging.getLogger("presswatch.health")
-BAD = ("failed", "unhealthy")
 
 
 def check_health(session: Session, source: str, after: int) -> HealthAlert | None:
