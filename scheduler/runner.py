@@ -37,6 +37,8 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
 
     SIGKILL, not SIGTERM: a crawl cut short must not close its run as if it had finished;
     it stays ``running`` with a dead pid, and the daemon marks it aborted on its next start.
+    Linux sends it when the *thread* that started the crawl ends: run_crawl waits for the
+    crawl in that thread.
     """
 
     def preexec() -> None:

@@ -9,6 +9,7 @@ at least once under a stable id, honest statuses and exit codes.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -209,3 +210,15 @@ def test_crawl_of_a_killed_parent_dies_and_its_secret_stays_off_its_command_line
         finally:
             parent.kill()
     assert [r.status for r in runs(pg_url)] == ["running"]  # for the daemon to find dead
+
+
+def test_two_crawls_at_once_each_report_their_own_run(tmp_path: Path) -> None:
+    snapshot = tmp_path / "snapshot"
+    write_sco(snapshot, [sco_release(n) for n in range(1, 4)])
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    with serve(snapshot) as server:
+        cmd = [str(PRESSWATCH), "--db", db, "crawl", "sco", "--replay", server.url]
+        crawls = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        outs = [c.communicate(timeout=90)[0] for c in crawls]
+    reported = sorted(int(re.search(r"sco: run (\d+),", out)[1]) for out in outs)  # type: ignore[index]
+    assert reported == [r.id for r in runs(db)] and len(set(reported)) == 2, outs
