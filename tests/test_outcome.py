@@ -16,6 +16,8 @@ from sqlalchemy import update
 
 from crawler import pipelines
 from presswatch.cli import main
+from presswatch.config import parse_config
+from scheduler import daemon as daemon_module
 from scheduler import runner
 from scheduler.daemon import _alive
 from storage import notifications as store
@@ -153,3 +155,27 @@ def test_status_check_fails_for_an_overdue_source_whatever_its_last_run_claims(
     assert result.exit_code == 1
     overdue = {s["key"]: s["overdue"] for s in json.loads(result.stdout)["sources"]}
     assert overdue["sco"] is True and not any(v for k, v in overdue.items() if k != "sco")
+
+
+@pytest.mark.parametrize(("status", "code"), [("ok", 0), ("unhealthy", 1), ("failed", 1)])
+def test_daemon_once_exits_non_zero_after_a_bad_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: str, code: int
+) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    config = parse_config({"database": db, "defaults": {"enabled": False},
+                           "sources": {"sco": {"enabled": True}}}, ["sco"])  # fmt: skip
+
+    def crawl(source: str, _options: object, log_path: Path, **_: object) -> runner.CrawlResult:
+        """A crawl that closed its run as ``status``, as crawler.pipelines does."""
+        engine, sessions = open_archive(db)
+        with sessions.begin() as session:
+            run_id = start_run(session, source)
+            finish_run(session, run_id, {"items": 1}, status=status, health="2 of 4 failed")
+        engine.dispose()
+        progress = runner.Progress(run_id, {"items": 1}, status, "2 of 4 failed")
+        return runner.CrawlResult(source, os.getpid(), 0, 0.1, progress, log_path)
+
+    monkeypatch.setattr(daemon_module, "run_crawl", crawl)
+    monkeypatch.setattr(daemon_module.Daemon, "_install_signals", lambda _self: None)
+    assert daemon_module.Daemon(config, log_dir=tmp_path).run_once() == code
+    assert [r.status for r in _runs(db)] == [status]
