@@ -102,7 +102,10 @@ class Progress:
         """Take one line of the crawl's stdout; True when it was a progress line."""
         if not line.startswith(PROGRESS_PREFIX):
             return False
-        data = json.loads(line[len(PROGRESS_PREFIX) :])
+        try:
+            data = json.loads(line[len(PROGRESS_PREFIX) :])
+        except ValueError:  # a line cut short by a kill
+            return False
         self.run_id = data.get("run", self.run_id)
         self.counts = dict(data.get("counts", {}))
         self.status, self.reason = data.get("status"), data.get("reason")

@@ -70,6 +70,7 @@ def test_runner_reads_progress_without_crawler_code() -> None:
     assert out.stdout.strip() == "[]"
     progress = runner.Progress()
     assert not progress.read("2026 INFO something")
+    assert not progress.read(pipelines.PROGRESS_PREFIX + '{"run": 7, "cou')  # cut by a kill
     assert progress.read(pipelines.PROGRESS_PREFIX + json.dumps({"run": 7, "counts": {"new": 2}}))
     assert (progress.run_id, progress.counts, progress.status) == (7, {"new": 2}, None)
     last = {"run": 7, "counts": {"new": 3}, "status": "unhealthy", "reason": "x"}
