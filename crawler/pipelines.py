@@ -198,5 +198,6 @@ class ArchivePipeline:
         self._report(outcome)
         summary = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if v)
         level = logging.INFO if outcome.status == "ok" else logging.WARNING
+        reason = f" ({outcome.reason})" if outcome.reason else ""
         logger.log(level, "%s run %s %s: %s%s", self.source, self.run_id, outcome.status,
-                   summary or "nothing", f" ({outcome.reason})" if outcome.reason else "")  # fmt: skip
+                   summary or "nothing", reason)  # fmt: skip

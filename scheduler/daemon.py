@@ -3,12 +3,12 @@
 APScheduler 3 (BackgroundScheduler; the main thread waits for a signal) runs one job per
 source, at most one at a time (max_instances=1), late runs coalesced into one. Each run is a
 `scrapy crawl` subprocess (scheduler.runner) with the source's timeout; when the process is
-killed or crashes, the run it left open, or a new one, is recorded as failed (storage.outcome);
-runs left ``running`` by a daemon or crawl that died are marked aborted at start. When a
-source is due comes from its newest finished CrawlRun, not from a job store: a daemon that
-was down makes a missed run up once at start, and a manual `presswatch crawl` counts as a run. After each run
-the pending notifications are sent (scheduler.notify) and the source's health is checked
-(scheduler.health). Design notes: docs/daemon.md.
+killed or crashes, the run it left open, or a new one, is recorded as failed
+(storage.outcome); runs left ``running`` by a daemon or crawl that died are marked aborted
+at start. When a source is due comes from its newest finished CrawlRun, not from a job
+store: a daemon that was down makes a missed run up once at start, and a manual `presswatch
+crawl` counts as a run. After each run the pending notifications are sent (scheduler.notify)
+and the source's health is checked (scheduler.health). Design notes: docs/daemon.md.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class Daemon:
         self.notifier: Notifier | None = None
         self.lock: ArchiveLock | None = None
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._stopped: dict[str, bool] = {}  # sources whose crawl the daemon stopped
+        self._stopped: set[str] = set()  # sources whose crawl the daemon stopped
         self._delay: dict[str, float] = {}  # seconds from due time to submission, per source
         self._active = 0
         self._lock = threading.Lock()
@@ -238,7 +238,7 @@ class Daemon:
         end = RunEnd(key, started, _now(), result.counts, result.pid, result.run_id)
         if result.returncode is None:
             end.failure = f"killed after its {source.timeout:g}s timeout"
-        elif self._stopped.pop(key, False) and result.progress.status is None:
+        elif key in self._stopped and result.progress.status is None:
             end.aborted = "stopped at shutdown"  # (one stopped after closing its run is done)
         elif not result.ok:
             end.failure = f"crawl exited with {result.returncode}; log: {result.log_path}"
@@ -413,7 +413,7 @@ class Daemon:
     def _stop_crawls(self) -> None:
         """Stop every running crawl (in the background); their runs are recorded aborted."""
         for key, proc in list(self._procs.items()):
-            self._stopped[key] = True
+            self._stopped.add(key)
             threading.Thread(target=stop_crawl, args=(proc,), daemon=True).start()
 
     def close(self, engine: Engine | None = None) -> None:

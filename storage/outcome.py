@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 Status = Literal["ok", "unhealthy", "failed", "aborted"]
 BAD: tuple[Status, ...] = ("unhealthy", "failed")  # runs that make an exit code non-zero
+COUNTED = ("listing_errors", "page_errors", "write_errors", "release_pages", "listing_pages")
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,7 @@ def decide(
     ``first_listing_error``: why the first listing page failed; ``ended``: why the process
     did not end well (crashed, timed out, never reported); ``aborted``: who stopped it.
     """
-    n = {k: int(counts.get(k) or 0) for k in
-         ("listing_errors", "page_errors", "write_errors", "release_pages", "listing_pages")}  # fmt: skip
+    n = {k: int(counts.get(k) or 0) for k in COUNTED}
     failed: list[str] = [ended] if ended else []
     unhealthy: list[str] = []
     if n["write_errors"]:
