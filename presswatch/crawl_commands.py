@@ -27,6 +27,7 @@ from storage.notifications import settle_run
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 INTERRUPT_GRACE = 2.0  # seconds a crawl gets after SIGTERM on Ctrl-C, before SIGKILL
+SETTLE_RETRIES = (1, 2, 4, 8)  # pauses (s) while the database is away as a crawl ends
 SHOWN_ERRORS = 3  # a crawl's errors listed under its summary line
 SUMMARY_KEYS = ("new", "changed", "restored", "unchanged", "removed", "missing", "errors")
 
@@ -45,6 +46,7 @@ class Interrupt:
         self.signal: signal.Signals | None = None
         self.procs: list[subprocess.Popen[bytes]] = []
         self.lock = threading.Lock()
+        self.event = threading.Event()  # set by the first signal
 
     def add(self, proc: subprocess.Popen[bytes]) -> None:
         with self.lock:
@@ -60,6 +62,7 @@ class Interrupt:
         with self.lock:
             first = self.signal is None
             self.signal = signal.Signals(signum)
+            self.event.set()
             procs = list(self.procs)
         if first:
             for proc in procs:
@@ -85,51 +88,67 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
     """
     log_dir = user_log_path("presswatch", appauthor=False)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    with Interrupt().installed() as interrupt, Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.fields[source]:6}"),
-        TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:  # fmt: skip
-        tasks = {s: progress.add_task("starting", total=None, source=s) for s in sources}
+    with Interrupt().installed() as interrupt:
+        with Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.fields[source]:6}"),
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+            transient=True,
+        ) as progress:  # fmt: skip
+            tasks = {s: progress.add_task("starting", total=None, source=s) for s in sources}
 
-        def crawl(source: str) -> tuple[CrawlResult, datetime]:
-            def update(counts: dict[str, int]) -> None:
-                progress.update(tasks[source], description=_describe(counts))
+            def crawl(source: str) -> tuple[CrawlResult, datetime]:
+                def update(counts: dict[str, int]) -> None:
+                    progress.update(tasks[source], description=_describe(counts))
 
-            started = datetime.now(UTC)
-            log_path = log_dir / f"{source}-{stamp}.log"
-            return run_crawl(source, options, log_path, on_progress=update,
-                             on_start=interrupt.add), started  # fmt: skip
+                started = datetime.now(UTC)
+                log_path = log_dir / f"{source}-{stamp}.log"
+                return run_crawl(source, options, log_path, on_progress=update,
+                                 on_start=interrupt.add), started  # fmt: skip
 
-        with ThreadPoolExecutor(max_workers=len(sources)) as pool:
-            results = list(pool.map(crawl, sources))
-    stopped = f"stopped by {interrupt.signal.name}" if interrupt.signal else None
-    codes = [
-        _settle(obj, result, started, None if result.progress.status else stopped)
-        for result, started in results  # a crawl that closed its run had finished
-    ]
+            with ThreadPoolExecutor(max_workers=len(sources)) as pool:
+                results = list(pool.map(crawl, sources))
+        stopped = f"stopped by {interrupt.signal.name}" if interrupt.signal else None
+        codes = [
+            _settle(
+                obj, result, started, None if result.progress.status else stopped, interrupt.event
+            )  # fmt: skip
+            for result, started in results  # a crawl that closed its run had finished
+        ]
     if stopped:
         console.print(f"[yellow]interrupted[/yellow] ({interrupt.signal.name}): runs aborted")
         return EXIT_INTERRUPTED
     return max(codes, default=0)
 
 
-def _settle(obj: Context, result: CrawlResult, started: datetime, aborted: str | None) -> int:
-    """Record how the crawl ended (storage.outcome) and print its summary; its exit code."""
+def _settle(
+    obj: Context, result: CrawlResult, started: datetime, aborted: str | None,
+    interrupted: threading.Event,
+) -> int:  # fmt: skip
+    """Record how the crawl ended (storage.outcome) and print its summary; its exit code.
+
+    A database that is away is waited for a little (SETTLE_RETRIES), not for ever.
+    """
     failure = None
     if not result.ok and not aborted:
         failure = f"crawl exited with {result.returncode}; log: {result.log_path}"
-    try:
-        with obj.session() as session, session.begin():
-            run = settle_run(
-                session, result.source, started, datetime.now(UTC), result.counts,
-                pid=result.pid, run_id=result.run_id, failure=failure, aborted=aborted,
-            )  # fmt: skip
-            status, health, counts = run.status, run.health, dict(run.counts or {})
-            errors = [(e.url, e.reason) for e in run.errors[:SHOWN_ERRORS]]
-    except click.ClickException as exc:  # the database is away: the run stays open
-        console.print(f"[red]✗ {result.source}[/red]: run {result.run_id or '?'} not recorded: "
-                      f"{escape(exc.message)}; log: {result.log_path}")  # fmt: skip
-        return 1
+    for pause in (*SETTLE_RETRIES, None):
+        try:
+            with obj.session() as session, session.begin():
+                run = settle_run(
+                    session, result.source, started, datetime.now(UTC), result.counts,
+                    pid=result.pid, run_id=result.run_id, failure=failure, aborted=aborted,
+                )  # fmt: skip
+                status, health, counts = run.status, run.health, dict(run.counts or {})
+                errors = [(e.url, e.reason) for e in run.errors[:SHOWN_ERRORS]]
+            break
+        except click.ClickException as exc:  # the database is away
+            if pause is None or interrupted.is_set():
+                run_id = result.run_id or "?"
+                console.print(f"[red]✗ {result.source}[/red]: run {run_id} not recorded: "
+                              f"{escape(exc.message)}; log: {result.log_path}")  # fmt: skip
+                return 1
+            console.print(f"{result.source}: {escape(exc.message)}; retrying in {pause}s")
+            interrupted.wait(pause)
     mark = {"ok": "[green]✓", "unhealthy": "[yellow]!", "aborted": "[yellow]■"}.get(
         status, "[red]✗"
     )

@@ -129,30 +129,39 @@ def test_kill_9_mid_crawl_twice_then_restart(slow_site: ReplayServer, tmp_path: 
     assert all(e == by_id[e["id"]] for e in delivered)
 
 
-def test_database_outage_mid_crawl_fails_the_run_and_a_rerun_completes(
-    slow_site: ReplayServer, tmp_path: Path, pg_url: str
+@pytest.mark.parametrize("until", ["mid-crawl", "past the crawl's end"])
+def test_database_outage_fails_the_run_and_a_rerun_completes(
+    slow_site: ReplayServer, tmp_path: Path, pg_url: str, until: str
 ) -> None:
     real = make_url(pg_url)
     proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
     db = real.set(port=proxy.port).render_as_string(hide_password=False)
     cmd = [str(PRESSWATCH), "--db", db, "crawl", "sco", "--replay", slow_site.url,
            "--set", "CONCURRENT_REQUESTS=1"]  # fmt: skip
+    output = tmp_path / "crawl.out"
     try:
-        crawl = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        crawl = subprocess.Popen(cmd, stdout=output.open("w"), stderr=subprocess.STDOUT)
         wait_for(lambda: releases(pg_url) >= 2, 60, "the crawl to be halfway")
         proxy.down()
         time.sleep(1.5)  # a few release pages arrive while the database is away
+        if until != "mid-crawl":  # the crawl cannot close its run: its parent must
+            wait_for(lambda: "retrying" in output.read_text(), 60, "the parent to wait")
         proxy.up()
-        out, _ = crawl.communicate(timeout=60)
+        crawl.wait(timeout=60)
+        out = output.read_text()
     finally:
         proxy.down()
     assert crawl.returncode == 1, out
     run = runs(pg_url)[-1]
     assert run.status == "failed" and run.counts["write_errors"] >= 1, (run.health, run.counts)
     assert "archive write" in (run.health or "")
+    if until != "mid-crawl":
+        assert "could not record its end" in (run.health or "")
     lost = RELEASES - releases(pg_url)
     assert lost >= 1
     assert_archived_once(pg_url, releases(pg_url))  # what was written is whole
+    if until != "mid-crawl":
+        return  # the rerun below is the same for both
     rerun = subprocess.run([*cmd[:2], pg_url, *cmd[3:]], capture_output=True, text=True,
                            timeout=60)  # fmt: skip
     assert rerun.returncode == 0, rerun.stdout
