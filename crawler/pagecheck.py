@@ -1,0 +1,200 @@
+"""Is a page served with status 200 the release it was fetched as? The one table of checks.
+
+A page that is no release must end as an error of the run, never as a version: error pages
+(not found, access denied, login walls, single sign-on, maintenance) that servers answer
+with 200, and wrong pages (a listing, or a page whose canonical URL is another page's).
+``ERROR_PAGES`` holds the phrases: a match in the page's title or first heading is enough,
+a match in its text counts only when the main text is short, since a long release may
+quote them. ``SIGN_ON_MARKERS`` are markup of identity providers, which no release carries.
+Pure functions over HTML, like the site modules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from crawler.extract import clean_text, node_text
+
+if TYPE_CHECKING:
+    from crawler.sites.base import Site
+
+LOGIN_WALL = "login wall"
+SIGN_ON = "single sign-on page"
+ERROR_PAGE_MAX_CHARS = 1500  # error pages are short; a release quoting "access denied" is not
+LISTING_MIN_LINKS = 2  # links to other releases, read by the listing parser, make a listing
+_CHROME = "nav, header, footer, aside, script, style, noscript, template"
+
+
+def _phrases(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I)
+
+
+ERROR_PAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "page not found",
+        _phrases(
+            r"(?:error )?404(?: error| not found)?(?=\s*$|\s*[|:–-])",
+            r"error 404",
+            r"404 error",
+            r"http 404",
+            r"page (?:was )?not found",
+            r"not found on (?:this|the) server",
+            r"page (?:you requested |you are looking for |you tried to access )?"
+            r"(?:could not be found|does not exist|cannot be found|can ?not be found"
+            r"|no longer exists|is no longer available)",
+            r"(?:we|i) (?:could ?n[o']t|cannot|can't) find (?:th(?:at|is|e) page|what you)",
+            r"(?:this|that) page (?:does not|doesn't) exist",
+            r"object not found",
+            r"(?:file|document|resource) (?:was )?not found",
+            r"seite nicht gefunden",
+            r"page introuvable",
+            r"resource you are looking for (?:has been|might have been) removed",
+        ),
+    ),  # fmt: skip
+    (
+        "access denied",
+        _phrases(
+            r"access denied",
+            r"(?:403 )?forbidden(?=\s*$|\s*[|:–-])",
+            r"403 forbidden",
+            r"you don't have permission to access",
+            r"you are not authori[sz]ed to",
+            r"request (?:was )?blocked",
+            r"unusual traffic",
+            r"are you a (?:robot|human)",
+            r"verify (?:that )?you are (?:a )?human",
+            r"captcha",
+            r"attention required",
+            r"checking your browser",
+            r"just a moment\.\.\.",
+            r"enable javascript and cookies",
+        ),
+    ),  # fmt: skip
+    (
+        LOGIN_WALL,
+        _phrases(
+            r"(?:please )?(?:log ?in|sign ?in) to (?:continue|proceed|view|access|read|your account)",
+            r"(?:log ?in|sign ?in|login|authentication) (?:is )?required",
+            r"you (?:must|need to|have to) (?:be )?(?:logged in|signed in|log ?in|sign ?in)",
+            r"your session (?:has )?expired",
+            r"forgot (?:your )?password\??",
+            r"(?:user|member) (?:log ?in|sign ?in)(?=\s*$|\s*[|:–-])",
+            r"^\s*(?:log ?in|sign ?in)(?=\s*$|\s*[|:–-])",
+        ),
+    ),  # fmt: skip
+    (
+        "maintenance page",
+        _phrases(
+            r"under maintenance",
+            r"down for maintenance",
+            r"scheduled maintenance",
+            r"temporarily unavailable",
+            r"service unavailable",
+            r"maintenance mode",
+            r"we(?:'| a)re (?:currently )?(?:performing|doing) maintenance",
+            r"site is (?:currently )?(?:down|offline)",
+            r"we(?:'ll| will) be back (?:soon|shortly)",
+        ),
+    ),  # fmt: skip
+)
+# Markup of identity providers and their redirect pages (SAML, OpenID Connect, Microsoft
+# Entra, Okta, Keycloak, Shibboleth, CAS): searched in the raw HTML, whatever its length.
+SIGN_ON_MARKERS = re.compile(
+    r"name=[\"']?SAML(?:Request|Response)\b|login\.microsoftonline\.com|login\.live\.com/"
+    r"|aadcdn\.msftauth\.net|okta-sign-in|okta-signin-widget|\.okta(?:preview)?\.com/oauth2/"
+    r"|id=[\"']?kc-form-login|/protocol/openid-connect/auth|/oauth2/(?:v\d\.\d/)?authorize\?"
+    r"|/idp/profile/SAML2/|/Shibboleth\.sso/|/cas/login\?service=",
+    re.I,
+)
+_PASSWORD_FIELD = "input[type=password i]"
+
+
+def error_page_reason(title: str | None, text: str) -> str | None:
+    """Why a page served with status 200 is no release (not found, blocked, login wall,
+    maintenance), or None. ``title`` is its title or heading, ``text`` its main text."""
+    title = clean_text(title or "")
+    short = len(clean_text(text)) <= ERROR_PAGE_MAX_CHARS
+    for reason, pattern in ERROR_PAGES:
+        if (title and pattern.search(title)) or (short and pattern.search(text)):
+            return reason
+    return None
+
+
+def main_text(sel: Selector) -> str:
+    """The visible text of a page without its navigation, header, footer and sidebars."""
+    body = sel.css("body") or sel
+    for chrome in body.css(_CHROME):
+        chrome.drop()
+    return node_text(body) or ""
+
+
+def html_error_reason(html: str) -> str | None:
+    """Why a whole HTML page is an error page, or None: sign-on markup, a password form
+    on a short page, or an error phrase in its title, first heading or short main text."""
+    if SIGN_ON_MARKERS.search(html):
+        return SIGN_ON
+    sel = Selector(text=html)
+    has_password = bool(sel.css(_PASSWORD_FIELD))
+    text = main_text(sel)
+    for title in (sel.css("title::text").get(), node_text(sel.css("h1")[:1] or None)):
+        if reason := error_page_reason(title, ""):
+            return reason
+    if reason := error_page_reason(None, text):
+        return reason
+    if has_password and len(text) <= ERROR_PAGE_MAX_CHARS:
+        return LOGIN_WALL
+    return None
+
+
+_SELF_LINKS = (
+    ("canonical link", 'link[rel~="canonical" i]::attr(href)'),
+    ("og:url", 'meta[property="og:url"]::attr(content)'),
+)
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path.rstrip("/").lower()
+
+
+def _same_page(a: str, b: str) -> bool:
+    """Same path, or the same folder with one last segment extending the other (a slug
+    after an id, ".html")."""
+    if a == b:
+        return True
+    (folder_a, _, last_a), (folder_b, _, last_b) = a.rpartition("/"), b.rpartition("/")
+    return (
+        folder_a == folder_b
+        and bool(last_a and last_b)
+        and (last_a.startswith(last_b) or last_b.startswith(last_a))
+    )
+
+
+def wrong_page_reason(site: Site, url: str, html: str) -> str | None:
+    """Why a page fetched as release ``url`` is another page, or None.
+
+    Its canonical link or og:url names another path (a path that extends the other, as a
+    slug after an id, still counts as the same page; the host may differ, e.g. a language
+    mirror), or the site's listing parser finds links to other releases in it.
+    """
+    sel = Selector(text=html)
+    own = _path(url)
+    for label, query in _SELF_LINKS:
+        href = (sel.css(query).get() or "").strip()
+        if href and not _same_page(own, _path(urljoin(url, href))):
+            return f"not the release asked for: its {label} is {href}"
+    entries = site.parser_for().parse_listing(url, html).entries
+    others = {e.url for e in entries if site.is_release_url(e.url) and _path(e.url) != own}
+    if len(others) >= LISTING_MIN_LINKS:
+        return f"not the release asked for: a listing page ({len(others)} release links)"
+    return None
+
+
+def release_page_problem(site: Site, url: str, html: str, status: int = 200) -> str | None:
+    """Why a fetched release page must not be archived (error page or wrong page), or None."""
+    if reason := html_error_reason(html):
+        return f"error page served with status {status}: {reason}"
+    return wrong_page_reason(site, url, html)
