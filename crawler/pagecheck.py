@@ -33,71 +33,79 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.I)
 
 
-ERROR_PAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
+_END = r"(?=\s*$|\s*[|:–-])"  # the phrase ends the heading or its first part
+# (reason, phrases that name an error page in a title or heading, phrases that do so in
+# its short main text too: sentences a release would hardly write).
+ERROR_PAGES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     (
         "page not found",
         _phrases(
-            r"(?:error )?404(?: error| not found)?(?=\s*$|\s*[|:–-])",
+            rf"(?:error )?404(?: error| not found)?{_END}",
             r"error 404",
             r"404 error",
             r"http 404",
-            r"page (?:was )?not found",
-            r"not found on (?:this|the) server",
-            r"page (?:you requested |you are looking for |you tried to access )?"
-            r"(?:could not be found|does not exist|cannot be found|can ?not be found"
-            r"|no longer exists|is no longer available)",
-            r"(?:we|i) (?:could ?n[o']t|cannot|can't) find (?:th(?:at|is|e) page|what you)",
-            r"(?:this|that) page (?:does not|doesn't) exist",
-            r"object not found",
-            r"(?:file|document|resource) (?:was )?not found",
+            r"(?:page|file|document|resource|object) (?:was )?not found",
             r"seite nicht gefunden",
+            r"page (?:cannot|can ?not|could not) be found",
             r"page introuvable",
-            r"resource you are looking for (?:has been|might have been) removed",
+            r"page (?:is )?(?:no longer|not) available",
+        ),
+        _phrases(
+            r"not found on (?:this|the) server",
+            r"(?:this|that) page (?:does not|doesn't) exist",
+            r"page (?:you requested |you are looking for |you tried to access )"
+            r"(?:could not be found|does not exist|cannot be found|no longer exists"
+            r"|is no longer available|might have been removed)",
+            r"(?:we|i) (?:could ?n[o'’]t|cannot|can[’']t) find (?:th(?:at|is|e) page|what you)",
         ),
     ),  # fmt: skip
     (
         "access denied",
         _phrases(
             r"access denied",
-            r"(?:403 )?forbidden(?=\s*$|\s*[|:–-])",
+            rf"(?:403 )?forbidden{_END}",
             r"403 forbidden",
-            r"you don't have permission to access",
-            r"you are not authori[sz]ed to",
-            r"request (?:was )?blocked",
-            r"unusual traffic",
-            r"are you a (?:robot|human)",
-            r"verify (?:that )?you are (?:a )?human",
-            r"captcha",
             r"attention required",
-            r"checking your browser",
             r"just a moment\.\.\.",
-            r"enable javascript and cookies",
+            r"request (?:was )?blocked",
+        ),
+        _phrases(
+            r"you don[’']t have permission to access",
+            r"you are not authori[sz]ed to (?:view|access)",
+            r"unusual traffic from your",
+            r"are you a (?:robot|human)\?",
+            r"verify (?:that )?you are (?:a )?human",
+            r"complete the captcha",
+            r"checking your browser",
+            r"enable javascript and cookies to continue",
         ),
     ),  # fmt: skip
     (
         LOGIN_WALL,
         _phrases(
-            r"(?:please )?(?:log ?in|sign ?in) to (?:continue|proceed|view|access|read|your account)",
-            r"(?:log ?in|sign ?in|login|authentication) (?:is )?required",
-            r"you (?:must|need to|have to) (?:be )?(?:logged in|signed in|log ?in|sign ?in)",
+            rf"^\s*(?:user |member )?(?:log ?in|sign ?in){_END}",
+            r"user account",
+            r"(?:log ?in|sign ?in|login|authentication) required",
+        ),
+        _phrases(
+            r"(?:please )?(?:log ?in|sign ?in) to (?:continue|proceed|view|access|read) (?:this|the)",
+            r"(?:please )?(?:log ?in|sign ?in) to (?:continue|proceed|your account)",
+            r"you (?:must|need to|have to) (?:be )?(?:logged in|signed in|log ?in|sign ?in) to",
             r"your session (?:has )?expired",
-            r"forgot (?:your )?password\??",
-            r"(?:user|member) (?:log ?in|sign ?in)(?=\s*$|\s*[|:–-])",
-            r"^\s*(?:log ?in|sign ?in)(?=\s*$|\s*[|:–-])",
         ),
     ),  # fmt: skip
     (
         "maintenance page",
         _phrases(
-            r"under maintenance",
-            r"down for maintenance",
-            r"scheduled maintenance",
-            r"temporarily unavailable",
-            r"service unavailable",
+            r"(?:under|down for|scheduled) maintenance",
             r"maintenance mode",
-            r"we(?:'| a)re (?:currently )?(?:performing|doing) maintenance",
-            r"site is (?:currently )?(?:down|offline)",
-            r"we(?:'ll| will) be back (?:soon|shortly)",
+            r"(?:temporarily|service) unavailable",
+            r"we(?:['’]ll| will) be back(?: soon| shortly)?",
+        ),
+        _phrases(
+            r"we(?:['’]| a)re (?:currently )?(?:performing|doing|undergoing) (?:scheduled )?maintenance",
+            r"site is (?:currently )?(?:down|offline) for",
+            r"down for maintenance",
         ),
     ),  # fmt: skip
 )
@@ -115,11 +123,13 @@ _PASSWORD_FIELD = "input[type=password i]"
 
 def error_page_reason(title: str | None, text: str) -> str | None:
     """Why a page served with status 200 is no release (not found, blocked, login wall,
-    maintenance), or None. ``title`` is its title or heading, ``text`` its main text."""
+    maintenance), or None. ``title`` is its title or a heading, ``text`` its main text."""
     title = clean_text(title or "")
     short = len(clean_text(text)) <= ERROR_PAGE_MAX_CHARS
-    for reason, pattern in ERROR_PAGES:
-        if (title and pattern.search(title)) or (short and pattern.search(text)):
+    for reason, heading, sentence in ERROR_PAGES:
+        if title and (heading.search(title) or sentence.search(title)):
+            return reason
+        if short and sentence.search(text):
             return reason
     return None
 
@@ -138,10 +148,12 @@ def html_error_reason(html: str) -> str | None:
     if SIGN_ON_MARKERS.search(html):
         return SIGN_ON
     sel = Selector(text=html)
+    title = sel.css("title::text").get()
     has_password = bool(sel.css(_PASSWORD_FIELD))
-    text = main_text(sel)
-    for title in (sel.css("title::text").get(), node_text(sel.css("h1")[:1] or None)):
-        if reason := error_page_reason(title, ""):
+    text = main_text(sel)  # after this, sel holds no navigation, header or footer
+    heading = node_text(sel.css("h1, h2, h3")[:1] or None)
+    for name in (title, heading):
+        if reason := error_page_reason(name, ""):
             return reason
     if reason := error_page_reason(None, text):
         return reason

@@ -167,7 +167,7 @@ def test_precision_kept_when_close_to_default(monkeypatch: pytest.MonkeyPatch) -
         ("Attention Required! | Cloudflare", "Please complete the captcha", "access denied"),
         ("Log in", "Please log in to continue.", "login wall"),
         ("Site under maintenance", "We will be back soon.", "maintenance page"),
-        (None, "The service is temporarily unavailable. Please try later.", "maintenance page"),
+        (None, "We are performing scheduled maintenance. Please try later.", "maintenance page"),
     ],
 )
 def test_error_page_reason_names_the_reason(title: str | None, text: str, reason: str) -> None:
