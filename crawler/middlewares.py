@@ -77,9 +77,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.base = crawler.settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
         self.cap = crawler.settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         self.after_cap = crawler.settings.getfloat("RETRY_AFTER_MAX", 120.0)
-        self.exceptions_to_retry = tuple(
-            e for e in self.exceptions_to_retry if not issubclass(e, DNS_ERRORS)
-        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
@@ -101,6 +98,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
                     result.meta.get(DELAY_KEY, 0), min(self.after_cap, asked)
                 )
         return result
+
+    def process_exception(self, request: Request, exception: Exception) -> Request | None:  # type: ignore[override]
+        if isinstance(exception, DNS_ERRORS):  # DNSLookupError is a ConnectError, retried
+            return None
+        return super().process_exception(request, exception)  # type: ignore[return-value]
 
     async def process_request(self, request: Request) -> None:
         delay = request.meta.pop(DELAY_KEY, 0)
