@@ -6,15 +6,18 @@ error list should say what happened to the page instead.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
     DownloadConnectionRefusedError,
+    DownloadFailedError,
     DownloadTimeoutError,
     ResponseDataLossError,
 )
 from scrapy.settings import BaseSettings
-from twisted.internet.error import DNSLookupError
+from twisted.internet.error import ConnectionDone, ConnectionLost, DNSLookupError
 from twisted.python.failure import Failure
 
 from crawler.middlewares import RedirectLoop, RobotsDenied
@@ -41,7 +44,10 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> str | None:
             limit = request.meta.get("download_maxsize", limit)
         return f"page larger than the {limit / MB:g} MB limit (DOWNLOAD_MAXSIZE)"
     if isinstance(exc, CannotResolveHostError | DNSLookupError):
-        return f"host name does not resolve (DNS lookup failed; offline?): {exc}".rstrip(": ")
+        host = urlsplit(request.url).hostname if request is not None else "the site"
+        return f"host {host} does not resolve (DNS lookup failed; offline?)"
+    if isinstance(exc, DownloadFailedError | ConnectionLost | ConnectionDone):
+        return "connection dropped by the site before the page arrived (reset or closed)"
     if isinstance(exc, DownloadConnectionRefusedError):
         return "connection refused: nothing listens at the site's address"
     if isinstance(exc, DownloadTimeoutError):
