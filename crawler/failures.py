@@ -51,6 +51,9 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> str | None:
     if isinstance(exc, DownloadConnectionRefusedError):
         return "connection refused: nothing listens at the site's address"
     if isinstance(exc, DownloadTimeoutError):
-        return f"no answer in time: {exc}" if str(exc) else "no answer in time (DOWNLOAD_TIMEOUT)"
+        timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
+        if request is not None:
+            timeout = request.meta.get("download_timeout", timeout)
+        return f"no answer in time: the page took longer than the {timeout:g} s download timeout"
     message = failure.getErrorMessage() or "no details"
     return f"{type(exc).__name__}: {message}"
