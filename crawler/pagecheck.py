@@ -186,11 +186,12 @@ def _path(url: str) -> str:
 
 
 def _same_page(a: str, b: str) -> bool:
-    """Same path, or the same folder with one last segment extending the other (a slug
-    after an id, ".html")."""
-    if a == b:
-        return True
+    """Same path; or the same last segment (the page moved to another section, as Drupal
+    aliases do); or the same folder with one last segment extending the other (a slug after
+    an id, ".html")."""
     (folder_a, _, last_a), (folder_b, _, last_b) = a.rpartition("/"), b.rpartition("/")
+    if a == b or (last_a and last_a == last_b):
+        return True
     return (
         folder_a == folder_b
         and bool(last_a and last_b)
@@ -201,9 +202,9 @@ def _same_page(a: str, b: str) -> bool:
 def wrong_page_reason(site: Site, url: str, html: str) -> str | None:
     """Why a page fetched as release ``url`` is another page, or None.
 
-    Its canonical link or og:url names another path (a path that extends the other, as a
-    slug after an id, still counts as the same page; the host may differ, e.g. a language
-    mirror), or the site's listing parser finds links to other releases in it.
+    Its canonical link or og:url names another page (``_same_page``; the host may differ,
+    e.g. a language mirror), or the site's listing parser finds links to other releases in
+    it.
     """
     sel = Selector(text=html)
     own = _path(url)

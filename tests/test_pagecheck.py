@@ -80,6 +80,7 @@ def test_a_listing_at_a_release_url_is_a_wrong_page(path: Path) -> None:
         ("https://www.osce.org/secretariat/125986", None),
         ("/secretariat/125986", None),
         ("https://www.osce.org/secretariat/125986-experts-meet", None),  # a slug after the id
+        ("https://www.osce.org/odihr/125986", None),  # moved to another section
         ("https://www.osce.org/secretariat/999999", "canonical link is"),
         ("https://www.osce.org/secretariat", "canonical link is"),  # the section, not the page
         ("https://www.osce.org/", "canonical link is"),  # a soft 404 to the home page

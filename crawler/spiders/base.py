@@ -200,7 +200,10 @@ class ReleaseSpider(scrapy.Spider):
             shutil.rmtree(jobdir, ignore_errors=True)
 
     def failed(self, failure: Failure) -> Iterator[PageError]:
-        """A request that failed for good (timeout, 5xx after retries, DNS): a run error."""
+        """A request that failed for good (timeout, 5xx after retries, DNS): a run error.
+
+        One robots.txt forbids is skipped by policy (counted by the middleware), no error.
+        """
         request = failure.request  # type: ignore[attr-defined]
         if (reason := failure_reason(failure, self.crawler.settings)) is not None:
             url = request.meta.get("redirect_urls", [request.url])[0]  # the URL that was asked
