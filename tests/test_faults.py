@@ -52,7 +52,7 @@ DRILLS: list[tuple[str, f.Fault, str | None]] = [
     ("500 storm", f.status(500), "HTTP 500"),
     ("503 storm, Retry-After 3600 s", f.status(503, {"Retry-After": "3600"}), "HTTP 503"),
     ("429, Retry-After 1 s, then ok", f.status(429, {"Retry-After": "1"}, times=1), None),
-    ("connection reset", f.reset, "connection"),
+    ("connection reset", f.reset, "connection dropped by the site"),
     ("hang", f.hang, "no answer in time"),
     ("slow drip", f.slow_drip, "no answer in time"),
     ("truncated body", f.truncated, "body shorter than its Content-Length (connection cut)"),
