@@ -140,13 +140,14 @@ def fault_server(upstream: str) -> Iterator[FaultServer]:
 
 def status(code: int, headers: dict[str, str] | None = None, times: int | None = None) -> Fault:
     """Answer ``code`` (with ``headers``); after ``times`` answers, pass requests on."""
-    served = {"n": 0}
+    served = 0
 
     def fault(h: FaultHandler) -> None:
-        if times is not None and served["n"] >= times:
+        nonlocal served
+        if times is not None and served >= times:
             h.relay(h.upstream())
             return
-        served["n"] += 1
+        served += 1
         body = f"<html><body><h1>{code}</h1></body></html>".encode()
         h.head(
             code, {"Content-Type": "text/html", "Content-Length": str(len(body)), **(headers or {})}
