@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import faultserver as f
 import pytest
 from sqlalchemy import func, select
 
@@ -28,7 +29,6 @@ from scheduler.runner import CrawlOptions, CrawlResult, run_crawl
 from storage.db import open_archive
 from storage.models import ChangeEvent, CrawlRun, ReleaseVersion
 from storage.urls import canonical_url
-from tests import faultserver as f
 
 ERROR_PAGES = Path(__file__).parent / "fixtures" / "error_pages"
 N_RELEASES = 48  # the faults break 20 of them: under half, so the run is unhealthy, not failed
