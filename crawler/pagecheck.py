@@ -34,6 +34,7 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
 
 
 _END = r"(?=\s*$|\s*[|:–-])"  # the phrase ends the heading or its first part
+_ALONE = r"(?=\s*$|\s*[|–-])"  # ...and no colon follows: "Access denied: a report" is a title
 # (reason, phrases that name an error page in a title or heading, phrases that do so in
 # its short main text too: sentences a release would hardly write).
 ERROR_PAGES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
@@ -62,7 +63,7 @@ ERROR_PAGES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     (
         "access denied",
         _phrases(
-            r"access denied",
+            rf"^\s*(?:error:? )?access denied{_ALONE}",
             rf"(?:403 )?forbidden{_END}",
             r"403 forbidden",
             r"attention required",

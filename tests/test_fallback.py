@@ -181,6 +181,7 @@ def test_error_page_reason_names_the_reason(title: str | None, text: str, reason
         ("Forbidden weapons trade on the rise", "Trade in forbidden weapons rose in 2020."),
         ("New report on access to justice", "Access denied to detainees " + "x " * 900),
         ("404 officers trained in Tajikistan", "DUSHANBE, 2 May 2021 - Some 404 officers…"),
+        ("Access denied: report on detention", "VIENNA, 3 March 2020 - A report on access…"),
     ],
 )
 def test_error_page_reason_lets_releases_through(title: str, text: str) -> None:
