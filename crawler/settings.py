@@ -57,6 +57,8 @@ PRESSWATCH_REVISIT_BUDGET = 100  # known releases re-fetched per run at most (0:
 PRESSWATCH_REVISIT_ALL = False
 PRESSWATCH_REVISIT_INTERVALS = None  # JSON [[hours since change, revisit every N hours], …]
 
+# Before SpiderState (0): a second --full of a source is refused before it opens the JOBDIR.
+EXTENSIONS = {"crawler.jobdir.JobDirLock": -1}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
 HTTPCACHE_ENABLED = False  # default: False (kept: listings must never be served stale)
