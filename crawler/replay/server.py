@@ -388,9 +388,9 @@ class ReplayHTTPServer(ThreadingHTTPServer):
     """A threading server bound to one Snapshot, closing its open connections on close.
 
     The listen backlog is the system's maximum, not socketserver's 5: a crawl opens a burst
-    of connections at once, and with a backlog of 5 the kernel drops the overflow, which
-    the client only retries after 1, 3, 7, 15 and 31 seconds (SYN retransmission backoff),
-    so requests hung until Scrapy's download timeout.
+    of connections at once, and a full accept queue makes the kernel drop the handshake's
+    last step; such a connection completes only when a retransmission, backed off 1, 2, 4,
+    8, 16 s, finds room, so requests hung for seconds, then past Scrapy's download timeout.
     """
 
     daemon_threads = True
