@@ -14,8 +14,10 @@ BOT_NAME = "presswatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Who we are, and where to reach us (default: "Scrapy/VERSION (+https://scrapy.org)").
-USER_AGENT = f"presswatch/{_VERSION} (+https://github.com/presswatch/presswatch; press archive)"
+# Who we are (default: "Scrapy/VERSION (+https://scrapy.org)"); crawler.contact appends the
+# operator's contact: "presswatch/VERSION (+https://example.org/contact)".
+USER_AGENT = f"presswatch/{_VERSION}"
+PRESSWATCH_CONTACT = None  # a URL or email address; else the PRESSWATCH_CONTACT env variable
 
 # Politeness.
 ROBOTSTXT_OBEY = True  # default: False
@@ -63,6 +65,8 @@ PRESSWATCH_REVISIT_BUDGET = 100  # known releases re-fetched per run at most (0:
 PRESSWATCH_REVISIT_ALL = False
 PRESSWATCH_REVISIT_INTERVALS = None  # JSON [[hours since change, revisit every N hours], …]
 
+# Before SpiderState (0): a second --full of a source is refused before it opens the JOBDIR.
+EXTENSIONS = {"crawler.jobdir.JobDirLock": -1, "crawler.contact.OperatorContact": 0}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
 HTTPCACHE_ENABLED = False  # default: False (kept: listings must never be served stale)

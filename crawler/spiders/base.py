@@ -10,7 +10,8 @@ module (crawler.sites). Arguments (``scrapy crawl osce -a name=value``):
 
 - ``max_pages``: listing pages to walk at most (default 3; 0 walks them all).
 - ``full``: walk the whole listing (backfill), same as ``max_pages=0``, no early stop.
-  With ``-s JOBDIR=…`` (as `presswatch crawl --full` does) an interrupted backfill resumes.
+  With ``-s JOBDIR=…`` (as `presswatch crawl --full` does) an interrupted backfill resumes;
+  crawler.jobdir locks the JOBDIR and deletes it when the backfill finishes.
 - ``since``: ISO date floor; listing items published before it are not followed.
 - ``kinds``: comma-separated listing content types to keep (default: the site's own set,
   e.g. OSCE's "Press release,Press statement"); ``kinds=all`` keeps every item.
@@ -18,7 +19,6 @@ module (crawler.sites). Arguments (``scrapy crawl osce -a name=value``):
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -195,12 +195,6 @@ class ReleaseSpider(scrapy.Spider):
             raw_html=response.body, etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
         )  # fmt: skip
-
-    def closed(self, reason: str) -> None:
-        """A finished backfill forgets its saved state, so the next --full starts afresh."""
-        jobdir = self.crawler.settings.get("JOBDIR")
-        if jobdir and reason == "finished":
-            shutil.rmtree(jobdir, ignore_errors=True)
 
     def failed(self, failure: Failure) -> Iterator[PageError]:
         """A request that failed for good (timeout, 5xx after retries, DNS): a run error.
