@@ -178,11 +178,15 @@ class ArchivePipeline:
         items = self.counts["items"]
         # An incremental run may parse nothing (all known, none due); it still saw listings.
         seen = items + self.counts["not_modified"] + stats.get_value("presswatch/known_not_due", 0)
-        if not seen and not self.counts["listing_errors"]:
+        refused = stats.get_value("presswatch/refused")  # crawler.jobdir: a backfill runs
+        if not seen and not self.counts["listing_errors"] and not refused:
             problems.append("no release found on the listing pages")
         if items and self.counts["fallback"] / items > FALLBACK_SHARE_LIMIT:
             problems.append(f"{self.counts['fallback']} of {items} releases read by the fallback")
-        outcome = decide(self.counts, problems, first_listing_error=self.first_listing_error)
+        outcome = decide(
+            self.counts, problems, first_listing_error=self.first_listing_error,
+            ended=f"crawl refused: {refused}" if refused else None,
+        )  # fmt: skip
         self.counts["errors"] = sum(self.counts[k] for k in ERROR_KEYS)
         try:
             self.archive.finish_run(

@@ -75,6 +75,8 @@ def test_second_backfill_is_refused_and_a_finished_one_cleans_up(tmp_path: Path)
         assert "osce crawl refused: another backfill (pid" in log
         assert "(backfill_running)" in log and "Traceback" not in log
         assert len(server.requests) == 0 and refused.counts.get("items", 0) == 0
+        assert refused.progress.status == "failed"
+        assert (refused.progress.reason or "").startswith("crawl refused: another backfill")
         assert state.read_text() == "the running backfill's state\n"
         held.close()
         state.unlink()

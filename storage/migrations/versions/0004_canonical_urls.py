@@ -23,7 +23,7 @@ from alembic import op
 from storage.urls import canonical_url
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
