@@ -34,15 +34,14 @@ class Step:
     options: CrawlOptions  # without replay and db, set per run
 
 
-STEPS = (
-    Step("day 1: the sites as bundled, the whole listing", None, CrawlOptions(full=True)),
-    Step(
-        "day 2: the sites a day later, every known release asked again",
-        EDITED,
-        CrawlOptions(revisit_all=True),
-    ),  # fmt: skip
+DAY_1 = Step("day 1: the sites as bundled, the whole listing", None, CrawlOptions(full=True))
+DAY_2 = Step(
+    "day 2: the sites a day later, every known release asked again",
+    EDITED,
+    CrawlOptions(revisit_all=True),
 )
-CONFIRM = Step("day 3: releases that answered 404 asked once more", EDITED, CrawlOptions())
+# A release counts as removed after two 404s in a row (storage.archive.REMOVAL_STRIKES).
+DAY_3 = Step("day 3: releases that answered 404 asked once more", EDITED, CrawlOptions())
 
 
 def demo_archive_path() -> Path:
@@ -109,17 +108,18 @@ def demo(obj: Context) -> None:
     No internet needed. The archive is the demo's own (demo.db in the data directory,
     replaced at each run) unless --db names one, which must hold no release yet.
     """
-    url = obj.db or _fresh_demo_archive()
     try:
-        ok = _demo(Context(url), make_url(url).render_as_string(hide_password=True))
-    except (ReplayError, DatabaseError) as exc:
+        url = obj.db or _fresh_demo_archive()
+        shown = make_url(url).render_as_string(hide_password=True)
+        ok = _demo(Context(url), shown, own=obj.db is None)
+    except (ReplayError, DatabaseError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if not ok:
         raise SystemExit(1)
 
 
-def _demo(archive: Context, shown: str) -> bool:
-    """The demo's crawls and report; ``shown``: the archive URL, password masked."""
+def _demo(archive: Context, shown: str, own: bool) -> bool:
+    """The demo's crawls and report; ``shown``: the archive URL, its password masked."""
     with archive.session() as session:
         if held := session.scalar(select(func.count()).select_from(Release)):
             raise click.ClickException(
@@ -129,14 +129,14 @@ def _demo(archive: Context, shown: str) -> bool:
     sites = sorted(registry())
     console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites, "
                   "crawled as it was, then as it was a day later")  # fmt: skip
-    results = _crawl(archive, STEPS[0], sites)
+    results = _crawl(archive, DAY_1, sites)
     with archive.session() as session:
         after = session.scalar(select(func.max(ChangeEvent.id))) or 0
-    results += _crawl(archive, STEPS[1], sites)
+    results += _crawl(archive, DAY_2, sites)
     with archive.session() as session:
         missing = _missing_sources(session)
     if missing:
-        results += _crawl(archive, CONFIRM, missing)
+        results += _crawl(archive, DAY_3, missing)
     with archive.session() as session:
         first = _report(session, after)
         ok = all(_run_ok(session, result) for result in results)
@@ -146,7 +146,8 @@ def _demo(archive: Context, shown: str) -> bool:
         ctx.obj = archive  # the command invoked here reads the demo's archive
         ctx.invoke(diff, ref=str(first["changed"]))
     some = first.get("removed") or first.get("changed") or "ID"
-    console.print(f"\narchive: {shown} (the demo's own unless --db named it)")
+    note = " (the demo's own, replaced at each run)" if own else ""
+    console.print(f"\narchive: {shown}{note}", soft_wrap=True, highlight=False)
     console.print("explore it:")
     for command in ("list", f"history {some}", f"diff {first.get('changed', 'ID')}"):
         console.print(f"  presswatch --db {shown} {command}", soft_wrap=True, highlight=False)

@@ -186,6 +186,8 @@ def test_demo_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_demo_masks_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    monkeypatch.setattr(demo_command, "_demo", lambda archive, shown: seen.append(shown) or True)
+    monkeypatch.setattr(
+        demo_command, "_demo", lambda archive, shown, own: seen.append(shown) or True
+    )
     code, _ = _invoke("--db", "postgresql://u:secret@127.0.0.1/db", "demo")
     assert code == 0 and seen == ["postgresql://u:***@127.0.0.1/db"]
