@@ -50,10 +50,14 @@ def demo_archive_path() -> Path:
 
 
 def _fresh_demo_archive() -> str:
+    """The URL of the demo's own archive, emptied."""
     path = demo_archive_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot make the demo archive {path}: {exc.strerror}") from None
     return f"sqlite:///{path}"
 
 
@@ -112,7 +116,7 @@ def demo(obj: Context) -> None:
         url = obj.db or _fresh_demo_archive()
         shown = make_url(url).render_as_string(hide_password=True)
         ok = _demo(Context(url), shown, own=obj.db is None)
-    except (ReplayError, DatabaseError, OSError) as exc:
+    except (ReplayError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
     if not ok:
         raise SystemExit(1)
