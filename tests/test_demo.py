@@ -11,13 +11,15 @@ import sys
 from datetime import date
 from html import unescape
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 from click.testing import CliRunner
 
 import presswatch.demo_command as demo_command
 from crawler.replay.demo import DEMO_SNAPSHOT, EDITED, build_demo, builder
-from crawler.replay.snapshot import load_manifest, url_key
+from crawler.replay.server import ReplayError, serve
+from crawler.replay.snapshot import SnapshotPage, load_manifest, url_key, write_snapshot
 from crawler.sites import SITE_MODULES, get_site
 from presswatch.cli import main
 from storage.archive import Archive, ParsedRelease
@@ -196,3 +198,14 @@ def test_demo_masks_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     code, _ = _invoke("--db", "postgresql://u:secret@127.0.0.1/db", "demo")
     assert code == 0 and seen == ["postgresql://u:***@127.0.0.1/db"]
+
+
+def test_serve_a_state_of_a_snapshot(tmp_path: Path) -> None:
+    url = "https://www.osce.org/a"
+    write_snapshot(tmp_path, [(SnapshotPage(url=url, file="a.html"), "first")])
+    write_snapshot(tmp_path, [(SnapshotPage(url=url, file="a2.html"), "second")], state="later")
+    for state, body in ((None, b"first"), ("later", b"second")):
+        with serve(tmp_path, state=state) as server:
+            assert urlopen(server.url_for(url), timeout=10).read() == body
+    with pytest.raises(ReplayError, match=r"is not a snapshot: no manifest\.gone\.json"):
+        serve(tmp_path, state="gone")
