@@ -20,9 +20,10 @@ from crawler.sites import registry
 from presswatch.archive_commands import diff
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import run_sources
-from scheduler.runner import CrawlOptions, CrawlResult
+from scheduler.runner import CrawlOptions
 from storage.db import DatabaseError
-from storage.models import ChangeEvent, CrawlRun, Release, Source
+from storage.models import ChangeEvent, Release, Source
+from storage.queries import last_run
 
 SHOWN_EVENTS = 6  # event lines listed after the crawls
 
@@ -61,11 +62,15 @@ def _fresh_demo_archive() -> str:
     return f"sqlite:///{path}"
 
 
-def _crawl(archive: Context, step: Step, sources: Sequence[str]) -> list[CrawlResult]:
+def _crawl(archive: Context, step: Step, sources: Sequence[str]) -> bool:
+    """Crawl ``sources`` from the snapshot in the step's state; whether every run was ok."""
     console.print(f"\n[bold]{step.title}[/bold]")
     with serve(DEMO_SNAPSHOT, state=step.state) as server:
         options = replace(step.options, replay=server.url, db=archive.db)
-        return run_sources(archive, sources, options)
+        results = run_sources(archive, sources, options)
+    with archive.session() as session:
+        runs = [last_run(session, result.source) for result in results]
+    return all(r.ok for r in results) and all(run and run.status == "ok" for run in runs)
 
 
 def _missing_sources(session: Session) -> list[str]:
@@ -94,14 +99,6 @@ def _report(session: Session, after: int) -> dict[str, int]:
     for kind, release_id, *_ in rows:
         first.setdefault(kind, release_id)
     return first
-
-
-def _run_ok(session: Session, result: CrawlResult) -> bool:
-    run = session.scalar(
-        select(CrawlRun).join(Source).where(Source.key == result.source)
-        .order_by(CrawlRun.id.desc()).limit(1)
-    )  # fmt: skip
-    return result.ok and run is not None and run.status == "ok"
 
 
 @click.command()
@@ -133,17 +130,16 @@ def _demo(archive: Context, shown: str, own: bool) -> bool:
     sites = sorted(registry())
     console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites, "
                   "crawled as it was, then as it was a day later")  # fmt: skip
-    results = _crawl(archive, DAY_1, sites)
+    ok = _crawl(archive, DAY_1, sites)
     with archive.session() as session:
         after = session.scalar(select(func.max(ChangeEvent.id))) or 0
-    results += _crawl(archive, DAY_2, sites)
+    ok &= _crawl(archive, DAY_2, sites)
     with archive.session() as session:
         missing = _missing_sources(session)
     if missing:
-        results += _crawl(archive, DAY_3, missing)
+        ok &= _crawl(archive, DAY_3, missing)
     with archive.session() as session:
         first = _report(session, after)
-        ok = all(_run_ok(session, result) for result in results)
     if "changed" in first:
         console.print(f"\n[bold]presswatch diff {first['changed']}[/bold]")
         ctx = click.get_current_context()
