@@ -6,8 +6,9 @@ import click
 
 from presswatch.archive_commands import db, diff, history, list_command, show
 from presswatch.context import Context
-from presswatch.crawl_commands import crawl, demo, replay
+from presswatch.crawl_commands import crawl, replay
 from presswatch.daemon_commands import daemon, status
+from presswatch.demo_command import demo
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

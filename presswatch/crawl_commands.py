@@ -1,4 +1,4 @@
-"""`presswatch crawl`, `presswatch replay` and `presswatch demo`: running the spiders."""
+"""`presswatch crawl` and `presswatch replay`: running the spiders."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from platformdirs import user_data_path, user_log_path
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawler.replay.demo import DEMO_SNAPSHOT
-from crawler.replay.server import ReplayError, run_forever, serve
+from crawler.replay.server import ReplayError, run_forever
 from crawler.sites import registry
 from presswatch.context import DATE, Context, console, pass_context
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
@@ -227,21 +226,3 @@ def replay(snapshot: Path, port: int) -> None:
         run_forever(snapshot, port, announce=console.print)
     except ReplayError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-@click.command()
-@pass_context
-def demo(obj: Context) -> None:
-    """Crawl the bundled snapshot of all four sites into the archive: no internet needed."""
-    with obj.session():
-        pass
-    sites = sorted(registry())
-    console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites")
-    with serve(DEMO_SNAPSHOT) as server:
-        run_sources(obj, sites, CrawlOptions(replay=server.url, db=obj.db, full=True))
-    from storage.db import database_url
-
-    console.print(f"\narchive: {database_url(obj.db)}")
-    console.print(
-        "next: presswatch list | presswatch show ID | presswatch history ID | presswatch diff ID"
-    )

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
 
-from crawler.replay.snapshot import MANIFEST, SnapshotPage, load_manifest, url_key
+from crawler.replay.snapshot import SnapshotPage, load_manifest, manifest_name, url_key
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,9 @@ class Answer:
 class Snapshot:
     """One snapshot directory: its manifest (re-read on change), scripts and file bodies."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, state: str | None = None) -> None:
         self.directory = directory.resolve()
+        self.state = state
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
         self._pages: dict[str, SnapshotPage] = {}
@@ -109,11 +110,11 @@ class Snapshot:
 
     def pages(self) -> dict[str, SnapshotPage]:
         """The manifest's pages, re-read when the file's mtime, size or inode changed."""
-        manifest = self.directory / MANIFEST
+        manifest = self.directory / manifest_name(self.state)
         try:
             st = manifest.stat()
         except FileNotFoundError as exc:
-            raise ReplayError(f"{self.directory} is not a snapshot: no {MANIFEST}") from exc
+            raise ReplayError(f"{self.directory} is not a snapshot: no {manifest.name}") from exc
         signature = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._lock:
             if signature != self._signature:
@@ -126,7 +127,7 @@ class Snapshot:
 
     def _load(self, signature: tuple[int, int, int]) -> None:
         try:
-            pages = load_manifest(self.directory)
+            pages = load_manifest(self.directory, self.state)
         except ValueError as exc:
             raise ReplayError(str(exc)) from exc
         for page in pages.values():
@@ -458,9 +459,9 @@ class ReplayServer:
         self.close()
 
 
-def serve(directory: Path, port: int = 0) -> ReplayServer:
-    """Serve ``directory`` on 127.0.0.1:``port`` (0: any free port) in a background thread."""
-    snapshot = Snapshot(Path(directory))
+def serve(directory: Path, port: int = 0, state: str | None = None) -> ReplayServer:
+    """Serve ``directory`` (in ``state``) on 127.0.0.1:``port`` (0: any free port) in a thread."""
+    snapshot = Snapshot(Path(directory), state)
     try:
         httpd = ReplayHTTPServer(port, snapshot)
     except OSError as exc:
