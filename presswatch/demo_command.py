@@ -23,7 +23,6 @@ from presswatch.crawl_commands import run_sources
 from scheduler.runner import CrawlOptions
 from storage.db import DatabaseError
 from storage.models import ChangeEvent, Release, Source
-from storage.queries import last_run
 
 SHOWN_EVENTS = 6  # event lines listed after the crawls
 
@@ -62,15 +61,13 @@ def _fresh_demo_archive() -> str:
     return f"sqlite:///{path}"
 
 
-def _crawl(archive: Context, step: Step, sources: Sequence[str]) -> bool:
-    """Crawl ``sources`` from the snapshot in the step's state; whether every run was ok."""
+def _crawl(archive: Context, step: Step, sources: Sequence[str]) -> None:
+    """Crawl ``sources`` from the snapshot in the step's state; stop unless every run was ok."""
     console.print(f"\n[bold]{step.title}[/bold]")
     with serve(DEMO_SNAPSHOT, state=step.state) as server:
         options = replace(step.options, replay=server.url, db=archive.db)
-        results = run_sources(archive, sources, options)
-    with archive.session() as session:
-        runs = [last_run(session, result.source) for result in results]
-    return all(r.ok for r in results) and all(run and run.status == "ok" for run in runs)
+        if code := run_sources(archive, sources, options):
+            raise SystemExit(code)  # 1: a run was not ok (said above); 130: interrupted
 
 
 def _missing_sources(session: Session) -> list[str]:
@@ -112,14 +109,12 @@ def demo(obj: Context) -> None:
     try:
         url = obj.db or _fresh_demo_archive()
         shown = make_url(url).render_as_string(hide_password=True)
-        ok = _demo(Context(url), shown, own=obj.db is None)
+        _demo(Context(url), shown, own=obj.db is None)
     except (ReplayError, DatabaseError) as exc:
         raise click.ClickException(str(exc)) from None
-    if not ok:
-        raise SystemExit(1)
 
 
-def _demo(archive: Context, shown: str, own: bool) -> bool:
+def _demo(archive: Context, shown: str, own: bool) -> None:
     """The demo's crawls and report; ``shown``: the archive URL, its password masked."""
     with archive.session() as session:
         if held := session.scalar(select(func.count()).select_from(Release)):
@@ -130,14 +125,14 @@ def _demo(archive: Context, shown: str, own: bool) -> bool:
     sites = sorted(registry())
     console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites, "
                   "crawled as it was, then as it was a day later")  # fmt: skip
-    ok = _crawl(archive, DAY_1, sites)
+    _crawl(archive, DAY_1, sites)
     with archive.session() as session:
         after = session.scalar(select(func.max(ChangeEvent.id))) or 0
-    ok &= _crawl(archive, DAY_2, sites)
+    _crawl(archive, DAY_2, sites)
     with archive.session() as session:
         missing = _missing_sources(session)
     if missing:
-        ok &= _crawl(archive, DAY_3, missing)
+        _crawl(archive, DAY_3, missing)
     with archive.session() as session:
         first = _report(session, after)
     if "changed" in first:
@@ -151,4 +146,3 @@ def _demo(archive: Context, shown: str, own: bool) -> bool:
     console.print("explore it:")
     for command in ("list", f"history {some}", f"diff {first.get('changed', 'ID')}"):
         console.print(f"  presswatch --db {shown} {command}", soft_wrap=True, highlight=False)
-    return ok
