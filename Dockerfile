@@ -4,13 +4,16 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     XDG_DATA_HOME=/data XDG_STATE_HOME=/data/state
 
+# A plain (non-editable) install of the source: the wheel it builds carries the code and its
+# data (migrations, the demo snapshot), as tests/test_wheel.py checks; /src is removed after.
 WORKDIR /src
-COPY pyproject.toml README.md scrapy.cfg ./
+COPY pyproject.toml README.md ./
 COPY crawler crawler
 COPY storage storage
 COPY scheduler scheduler
 COPY presswatch presswatch
 RUN pip install ".[postgres,notify]" \
+    && cd / && rm -rf /src \
     && useradd --create-home --uid 1000 presswatch \
     && mkdir -p /data /config && chown presswatch /data /config
 

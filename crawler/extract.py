@@ -1,7 +1,8 @@
 """Shared text tools for site parsers: block text with paragraphs, dates, datelines.
 
 Everything here is pure and works on parsel selectors or strings. The generic fallback
-reader (trafilatura) is at the end: ``extract_fallback`` and ``error_page_reason``.
+reader (trafilatura) is at the end: ``extract_fallback``; error pages are told apart in
+crawler.pagecheck.
 """
 
 from __future__ import annotations
@@ -288,65 +289,7 @@ def parse_dateline(paragraph: str, default_year: int | None = None) -> Dateline 
     return Dateline(place=place, published=parse_date(m["date"], default_year))
 
 
-# --- error pages -------------------------------------------------------------------------
-
-# Phrases that name why a page served with status 200 is not a release. A title match is
-# enough; a text match counts only on a short page, since a long release may quote them.
-_ERROR_PAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "page not found",
-        re.compile(
-            r"\b(?:(?:error )?404(?: error| not found)?(?=\s*$|\s*[|:–-])|error 404|404 error"
-            r"|page (?:was )?not found|page (?:you requested |you are looking for )?"
-            r"(?:could not be found|does not exist|cannot be found|no longer exists)"
-            r"|(?:file|document|resource) not found|seite nicht gefunden)\b",
-            re.I,
-        ),
-    ),
-    (
-        "access denied",
-        re.compile(
-            r"\b(?:access denied|(?:403 )?forbidden(?=\s*$|\s*[|:–-])|403 forbidden"
-            r"|you don't have permission to access"
-            r"|request (?:was )?blocked|unusual traffic|are you a (?:robot|human)"
-            r"|verify (?:that )?you are (?:a )?human|captcha|attention required"
-            r"|checking your browser|just a moment\.\.\.|enable javascript and cookies"
-            r"|please (?:log ?in|sign in) to (?:continue|view|access)"
-            r"|(?:log ?in|sign in) required)\b",
-            re.I,
-        ),
-    ),
-    (
-        "maintenance page",
-        re.compile(
-            r"\b(?:under maintenance|down for maintenance|scheduled maintenance"
-            r"|temporarily unavailable|service unavailable|maintenance mode"
-            r"|we(?:'| a)re (?:currently )?(?:performing|doing) maintenance"
-            r"|site is (?:currently )?(?:down|offline))\b",
-            re.I,
-        ),
-    ),
-)
-ERROR_PAGE_MAX_CHARS = 1500  # error pages are short; a release quoting "access denied" is not
-
-
-def error_page_reason(title: str | None, text: str) -> str | None:
-    """Why a page served with status 200 is no release (not found, blocked, maintenance), or None.
-
-    ``title`` is the page's title or heading, ``text`` its visible text (or extracted body).
-    """
-    title = clean_text(title or "")
-    short = len(clean_text(text)) <= ERROR_PAGE_MAX_CHARS
-    for reason, pattern in _ERROR_PAGES:
-        if (title and pattern.search(title)) or (short and pattern.search(text)):
-            return reason
-    return None
-
-
-def html_error_reason(html: str) -> str | None:
-    """error_page_reason() of a whole HTML page: its <title> (or h1) and its visible text."""
-    sel = Selector(text=html)
-    return error_page_reason(first_text(sel, "title", "h1"), node_text(sel.css("body")) or "")
+# --- truncated documents -----------------------------------------------------------------
 
 
 def is_truncated(html: str) -> bool:
@@ -513,7 +456,9 @@ def extract_fallback(url: str, html: str) -> ReleaseFields | None:
     and parser_version says so ("trafilatura-2.3.1/default(precision-short)").
     Error pages served with status 200 (not found, blocked, maintenance) give None.
     """
-    from crawler.sites.base import ReleaseFields  # late: crawler.sites imports this module
+    # late: both import this module
+    from crawler.pagecheck import error_page_reason
+    from crawler.sites.base import ReleaseFields
 
     primary, meta_title = _trafilatura_paragraphs(url, html, FALLBACK_PRIMARY)
     guard, guard_title = _trafilatura_paragraphs(url, html, FALLBACK_GUARD)

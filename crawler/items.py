@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from crawler.sites.base import ReleaseFields
 
@@ -45,3 +46,4 @@ class PageError:
     source: str
     url: str
     reason: str
+    page: Literal["listing", "release"] = "release"

@@ -1,8 +1,8 @@
 """Validate what the spiders yield, then hand it to the archive (storage.archive).
 
-The crawl run is opened when the spider opens and closed with its counts and health when it
-closes. Health is how a site redesign shows itself: a run that yields no release, or whose
-field coverage falls under the site's expected level, is marked unhealthy and logged.
+The crawl run is opened when the spider opens and closed with its counts and outcome when it
+closes (storage.outcome decides it from the errors and the field coverage: a site redesign
+shows as coverage that fell). A write the database refused is counted, never silent.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from crawler.items import PageError, PageGone, PageNotModified, Release
 from crawler.sites import get_site
 from storage.archive import Archive, Outcome, ParsedRelease, Recorded
 from storage.db import open_archive
+from storage.outcome import RunOutcome, decide
 
 logger = logging.getLogger(__name__)
-PROGRESS_PREFIX = "@progress "  # a line of counts on stdout, read by scheduler.runner
+# Progress lines on stdout, read by scheduler.runner (which keeps its own copy of the prefix):
+# ``@progress {"run": id, "counts": {...}}``; the last one adds "status" and "reason".
+PROGRESS_PREFIX = "@progress "
+ERROR_KEYS = ("listing_errors", "page_errors", "write_errors")  # "errors" is their sum
 FALLBACK_SHARE_LIMIT = 0.5  # a run mostly read by the fallback means the site parser broke
 
 
@@ -83,6 +87,7 @@ class ArchivePipeline:
         self.progress = progress
         self.counts: Counter[str] = Counter()
         self.run_id: int | None = None
+        self.first_listing_error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -93,28 +98,40 @@ class ArchivePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.source = spider.name
-        site = get_site(self.source)
-        self.coverage = Coverage(site.expected_coverage)
+        self.site = get_site(self.source)
+        self.coverage = Coverage(self.site.expected_coverage)
         self.engine, sessions = open_archive(self.db_url)
         self.archive = Archive(sessions)
-        self.archive.ensure_source(site.key, site.name, site.base_url)
+        self.archive.ensure_source(self.site.key, self.site.name, self.site.base_url)
         self.run_id = self.archive.start_run(self.source)
         spider.run_id = self.run_id
+        self._report()
 
     def process_item(self, item: Any) -> Any:
         try:
             return self._process(item)
         except SQLAlchemyError as exc:  # the database went away: the run goes on, counted
-            self.counts["errors"] += 1
+            self.counts["write_errors"] += 1
             logger.error("archive write failed for %s: %s", getattr(item, "url", "?"), exc)
             raise DropItem(f"archive write failed: {exc}") from exc
         finally:
-            if self.progress:  # read by scheduler.runner
-                print(PROGRESS_PREFIX + json.dumps(self.counts), flush=True)
+            self._report()
+
+    def _report(self, outcome: RunOutcome | None = None) -> None:
+        """A progress line for scheduler.runner; the last one carries the run's outcome."""
+        self.counts["errors"] = sum(self.counts[k] for k in ERROR_KEYS)
+        if not self.progress:
+            return
+        line: dict[str, Any] = {"run": self.run_id, "counts": self.counts}
+        if outcome:
+            line.update(status=outcome.status, reason=outcome.reason)
+        print(PROGRESS_PREFIX + json.dumps(line), flush=True)
 
     def _process(self, item: Any) -> Any:
+        if not isinstance(item, PageError) or item.page == "release":
+            self.counts["release_pages"] += 1
         if isinstance(item, PageError):
-            self._error(item.url, item.reason)
+            self._error(item.url, item.reason, item.page)
         elif isinstance(item, PageGone):
             if (gone := self.archive.mark_missing(item.url, self.run_id)) is None:
                 self._error(item.url, f"HTTP {item.status}: listed release not found")
@@ -139,10 +156,15 @@ class ArchivePipeline:
     def _count(self, recorded: Recorded | None) -> None:
         self.counts[recorded.outcome.value if recorded else "unknown"] += 1
         if recorded and recorded.outcome is Outcome.SUSPICIOUS:
-            self.counts["errors"] += 1  # the archive recorded the run's error itself
+            self.counts["page_errors"] += 1  # the archive recorded the run's error itself
 
-    def _error(self, url: str, reason: str) -> None:
-        self.counts["errors"] += 1
+    def _error(self, url: str, reason: str, page: str = "release") -> None:
+        if page == "listing":
+            self.counts["listing_errors"] += 1
+            if url in self.site.start_urls and self.first_listing_error is None:
+                self.first_listing_error = reason
+        else:
+            self.counts["page_errors"] += 1
         logger.warning("%s: %s", url, reason)
         self.archive.add_error(self.run_id, url, reason)
 
@@ -150,21 +172,36 @@ class ArchivePipeline:
         stats = self.crawler.stats
         self.counts["requests"] = stats.get_value("downloader/request_count", 0)
         self.counts["skipped_non_html"] = stats.get_value("presswatch/skipped_non_html", 0)
+        self.counts["skipped_robots"] = stats.get_value("presswatch/skipped_robots", 0)
+        self.counts["listing_pages"] = getattr(self.crawler.spider, "pages_walked", 0)
         problems = self.coverage.problems() if self.coverage.items else []
         items = self.counts["items"]
         # An incremental run may parse nothing (all known, none due); it still saw listings.
         seen = items + self.counts["not_modified"] + stats.get_value("presswatch/known_not_due", 0)
-        if not seen:
+        refused = stats.get_value("presswatch/refused")  # crawler.jobdir: a backfill runs
+        if not seen and not self.counts["listing_errors"] and not refused:
             problems.append("no release found on the listing pages")
         if items and self.counts["fallback"] / items > FALLBACK_SHARE_LIMIT:
             problems.append(f"{self.counts['fallback']} of {items} releases read by the fallback")
-        status = "unhealthy" if problems else "ok"
-        for problem in problems:
-            logger.warning("%s crawl unhealthy: %s", self.source, problem)
-        self.archive.finish_run(
-            self.run_id, dict(self.counts), status=status,
-            coverage=self.coverage.shares(), health="; ".join(problems) or None,
+        outcome = decide(
+            self.counts, problems, first_listing_error=self.first_listing_error,
+            ended=f"crawl refused: {refused}" if refused else None,
         )  # fmt: skip
+        self.counts["errors"] = sum(self.counts[k] for k in ERROR_KEYS)
+        try:
+            self.archive.finish_run(
+                self.run_id, dict(self.counts), status=outcome.status,
+                coverage=self.coverage.shares(), health=outcome.reason,
+            )  # fmt: skip
+        except SQLAlchemyError as exc:  # no last report: the parent records the run failed
+            logger.error("%s run %s left open, database unreachable: %s", self.source,
+                         self.run_id, exc)  # fmt: skip
+            return
+        finally:
+            self.engine.dispose()
+        self._report(outcome)
         summary = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if v)
-        logger.info("%s run %s %s: %s", self.source, self.run_id, status, summary or "nothing")
-        self.engine.dispose()
+        level = logging.INFO if outcome.status == "ok" else logging.WARNING
+        reason = f" ({outcome.reason})" if outcome.reason else ""
+        logger.log(level, "%s run %s %s: %s%s", self.source, self.run_id, outcome.status,
+                   summary or "nothing", reason)  # fmt: skip

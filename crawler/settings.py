@@ -14,8 +14,10 @@ BOT_NAME = "presswatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-# Who we are, and where to reach us (default: "Scrapy/VERSION (+https://scrapy.org)").
-USER_AGENT = f"presswatch/{_VERSION} (+https://github.com/presswatch/presswatch; press archive)"
+# Who we are (default: "Scrapy/VERSION (+https://scrapy.org)"); crawler.contact appends the
+# operator's contact: "presswatch/VERSION (+https://example.org/contact)".
+USER_AGENT = f"presswatch/{_VERSION}"
+PRESSWATCH_CONTACT = None  # a URL or email address; else the PRESSWATCH_CONTACT env variable
 
 # Politeness.
 ROBOTSTXT_OBEY = True  # default: False
@@ -33,6 +35,8 @@ DOWNLOAD_TIMEOUT = 30  # default: 180
 RETRY_TIMES = 3  # default: 2
 RETRY_BACKOFF_BASE = 2.0  # presswatch's own: seconds before the first retry, doubled after
 RETRY_BACKOFF_MAX = 60.0  # presswatch's own
+RETRY_AFTER_MAX = 120.0  # presswatch's own: the longest Retry-After (429/503) waited for
+DNS_TIMEOUT = 10  # default: 60; a name that does not resolve fails the request (no retry)
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # default: 1 GiB; a press release is a few hundred KB
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024  # default: 32 MiB
 DOWNLOADER_MIDDLEWARES = {
@@ -40,6 +44,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,  # the default retry middleware's slot
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.FanOutRobotsTxtMiddleware": 100,  # the default robots.txt slot
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.LoopReportingRedirectMiddleware": 600,  # the default redirect slot
+    # After decompression (590) has run on the response: the charset is read from the page.
+    "crawler.middlewares.CharsetMiddleware": 580,
 }
 
 # Every request goes through the replay handler; it is Scrapy's own HTTP handler unless
@@ -57,6 +65,8 @@ PRESSWATCH_REVISIT_BUDGET = 100  # known releases re-fetched per run at most (0:
 PRESSWATCH_REVISIT_ALL = False
 PRESSWATCH_REVISIT_INTERVALS = None  # JSON [[hours since change, revisit every N hours], …]
 
+# Before SpiderState (0): a second --full of a source is refused before it opens the JOBDIR.
+EXTENSIONS = {"crawler.jobdir.JobDirLock": -1, "crawler.contact.OperatorContact": 0}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
 HTTPCACHE_ENABLED = False  # default: False (kept: listings must never be served stale)

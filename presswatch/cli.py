@@ -20,7 +20,7 @@ COMMANDS = {
     "diff": "presswatch.archive_commands:diff",
     "crawl": "presswatch.crawl_commands:crawl",
     "replay": "presswatch.crawl_commands:replay",
-    "demo": "presswatch.crawl_commands:demo",
+    "demo": "presswatch.demo_command:demo",
     "daemon": "presswatch.daemon_commands:daemon",
     "status": "presswatch.daemon_commands:status",
 }
@@ -32,7 +32,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "diff": "Show word by word what changed between two versions of a release.",
     "crawl": "Crawl SOURCES (default: all) into the archive, each in its own process.",
     "replay": "Serve a saved SNAPSHOT of the sites on 127.0.0.1 (see docs/snapshots.md).",
-    "demo": "Crawl the bundled snapshot of all four sites into the archive: no internet needed.",
+    "demo": "Crawl the bundled snapshot of all four sites twice, a day apart, and show the changes.",
     "daemon": "Recrawl every enabled source on its schedule and send notifications, until stopped.",
     "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
 }

@@ -341,6 +341,17 @@ def _notify(t: _Table) -> NotifyConfig:
     return config
 
 
+def _crawl(t: _Table) -> dict[str, str]:
+    """``[crawl]``: ``contact``, the operator's URL or email for the user agent, as a setting."""
+    from crawler.contact import SETTING, contact_problem
+
+    contact = t.string("contact", None)
+    if contact is not None and (problem := contact_problem(contact)):
+        raise ConfigError(f"{t.key('contact')}: {problem}")
+    t.finish()
+    return {SETTING: contact} if contact else {}
+
+
 def _daemon(t: _Table) -> DaemonConfig:
     log_dir = t.string("log_dir", None)
     replay = t.string("replay", None)
@@ -363,8 +374,9 @@ def parse_config(
     """A Config from parsed TOML; ConfigError names the first bad key."""
     root = _Table(data, "")
     database = root.string("database", None)
+    crawl = _crawl(root.table("crawl"))
     defaults_table = root.table("defaults")
-    defaults = _source(defaults_table, "defaults", SourceConfig(key="defaults"))
+    defaults = _source(defaults_table, "defaults", SourceConfig(key="defaults", politeness=crawl))
     sources_table = root.table("sources")
     for key in sources_table.data:
         if key not in known_sources:

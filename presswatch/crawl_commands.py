@@ -1,24 +1,32 @@
-"""`presswatch crawl`, `presswatch replay` and `presswatch demo`: running the spiders."""
+"""`presswatch crawl` and `presswatch replay`: running the spiders."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from platformdirs import user_data_path, user_log_path
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawler.replay.demo import DEMO_SNAPSHOT
-from crawler.replay.server import ReplayError, run_forever, serve
+from crawler.replay.server import ReplayError, run_forever
 from crawler.sites import registry
 from presswatch.context import DATE, Context, console, pass_context
-from scheduler.runner import CrawlOptions, CrawlResult, run_crawl
-from storage.queries import last_run
+from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
+from storage.notifications import settle_run
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+INTERRUPT_GRACE = 2.0  # seconds a crawl gets after SIGTERM on Ctrl-C, before SIGKILL
+SETTLE_RETRIES = (1, 2, 4, 8)  # pauses (s) while the database is away as a crawl ends
 SHOWN_ERRORS = 3  # a crawl's errors listed under its summary line
 SUMMARY_KEYS = ("new", "changed", "restored", "unchanged", "removed", "missing", "errors")
 
@@ -30,50 +38,139 @@ def _describe(counts: dict[str, int]) -> str:
     return ", ".join(parts) or "nothing new"
 
 
-def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> list[CrawlResult]:
-    """Crawl ``sources`` side by side, each in its own process, with a live progress display."""
+class Interrupt:
+    """Ctrl-C or SIGTERM while crawls run: stop them all (SIGTERM, SIGKILL after a grace)."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.lock = threading.Lock()
+        self.event = threading.Event()  # set by the first signal
+
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
+        with self.lock:
+            self.procs.append(proc)
+            if self.signal is None:
+                return
+        self._stop(proc)  # the signal came while this crawl was starting
+
+    def _stop(self, proc: subprocess.Popen[bytes]) -> None:
+        threading.Thread(target=stop_crawl, args=(proc, INTERRUPT_GRACE), daemon=True).start()
+
+    def handle(self, signum: int, _frame: Any) -> None:
+        with self.lock:
+            first = self.signal is None
+            self.signal = signal.Signals(signum)
+            self.event.set()
+            procs = list(self.procs)
+        if first:
+            for proc in procs:
+                self._stop(proc)
+
+    @contextmanager
+    def installed(self) -> Iterator[Interrupt]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        old = {sig: signal.signal(sig, self.handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+
+
+def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> int:
+    """Crawl ``sources`` side by side, each in its own process, with a live progress display.
+
+    Returns the exit code: 0 every run ok, 1 one was not (or did not start), 130 interrupted.
+    """
     log_dir = user_log_path("presswatch", appauthor=False)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    with Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.fields[source]:6}"),
-        TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:  # fmt: skip
-        tasks = {s: progress.add_task("starting", total=None, source=s) for s in sources}
+    with Interrupt().installed() as interrupt:
+        with Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.fields[source]:6}"),
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+            transient=True,
+        ) as progress:  # fmt: skip
+            tasks = {s: progress.add_task("starting", total=None, source=s) for s in sources}
 
-        def crawl(source: str) -> CrawlResult:
-            def update(counts: dict[str, int]) -> None:
-                progress.update(tasks[source], description=_describe(counts))
+            def crawl(source: str) -> tuple[CrawlResult, datetime]:
+                def update(counts: dict[str, int]) -> None:
+                    progress.update(tasks[source], description=_describe(counts))
 
-            return run_crawl(source, options, log_dir / f"{source}-{stamp}.log", on_progress=update)
+                started = datetime.now(UTC)
+                log_path = log_dir / f"{source}-{stamp}.log"
+                return run_crawl(source, options, log_path, on_progress=update,
+                                 on_start=interrupt.add), started  # fmt: skip
 
-        with ThreadPoolExecutor(max_workers=len(sources)) as pool:
-            results = list(pool.map(crawl, sources))
-    for result in results:
-        with obj.session() as session:
-            run = last_run(session, result.source)
-            errors = [(e.url, e.reason) for e in run.errors[:SHOWN_ERRORS]] if run else []
-        counts = run.counts if run and run.counts else result.counts
-        if not result.ok or run is None:
-            console.print(f"[red]✗ {result.source}[/red]: crawl failed (exit {result.returncode}); "
-                          f"log: {result.log_path}")  # fmt: skip
-            continue
-        mark, health = "[green]✓", ""
-        if run.status != "ok":
-            mark, health = (
-                "[yellow]!",
-                f" [yellow]{run.status}: {escape(run.health or '')}[/yellow]",
-            )
-        console.print(
-            f"{mark} {result.source}[/]: {counts.get('requests', 0)} requests — "
-            f"{_describe(counts)} in {result.seconds:.1f}s{health}"
-        )
-        for url, reason in errors:
-            console.print(f"    {url}: {reason}", markup=False, highlight=False, soft_wrap=True)
-        if counts.get("errors", 0) > len(errors):
-            console.print(
-                f"    … {counts['errors'] - len(errors)} more errors; log: {result.log_path}"
-            )
-    return results
+            with ThreadPoolExecutor(max_workers=len(sources)) as pool:
+                results = list(pool.map(crawl, sources))
+        stopped = f"stopped by {interrupt.signal.name}" if interrupt.signal else None
+        codes = [
+            _settle(
+                obj, result, started, None if result.progress.status else stopped, interrupt.event
+            )  # fmt: skip
+            for result, started in results  # a crawl that closed its run had finished
+        ]
+    if stopped:
+        console.print(f"[yellow]interrupted[/yellow] ({interrupt.signal.name}): runs aborted")
+        return EXIT_INTERRUPTED
+    return max(codes, default=0)
+
+
+def _settle(
+    obj: Context, result: CrawlResult, started: datetime, aborted: str | None,
+    interrupted: threading.Event,
+) -> int:  # fmt: skip
+    """Record how the crawl ended (storage.outcome) and print its summary; its exit code.
+
+    A database that is away is waited for a little (SETTLE_RETRIES), not for ever.
+    """
+    failure = None
+    if not result.ok and not aborted:
+        failure = f"crawl exited with {result.returncode}; log: {result.log_path}"
+    for pause in (*SETTLE_RETRIES, None):
+        try:
+            with obj.session() as session, session.begin():
+                run = settle_run(
+                    session, result.source, started, datetime.now(UTC), result.counts,
+                    pid=result.pid, run_id=result.run_id, failure=failure, aborted=aborted,
+                )  # fmt: skip
+                status, health, counts = run.status, run.health, dict(run.counts or {})
+                errors = [(e.url, e.reason) for e in run.errors[:SHOWN_ERRORS]]
+            break
+        except click.ClickException as exc:  # the database is away
+            if pause is None or interrupted.is_set():
+                run_id = result.run_id or "?"
+                console.print(f"[red]✗ {result.source}[/red]: run {run_id} not recorded: "
+                              f"{escape(exc.message)}; log: {result.log_path}")  # fmt: skip
+                return 1
+            console.print(f"{result.source}: {escape(exc.message)}; retrying in {pause}s")
+            interrupted.wait(pause)
+    mark = {"ok": "[green]✓", "unhealthy": "[yellow]!", "aborted": "[yellow]■"}.get(
+        status, "[red]✗"
+    )
+    health = f" [yellow]{status}: {escape(health or '')}[/yellow]" if status != "ok" else ""
+    console.print(
+        f"{mark} {result.source}[/]: run {run.id}, {counts.get('requests', 0)} requests — "
+        f"{_describe(counts)} in {result.seconds:.1f}s{health}"
+    )
+    for url, reason in errors:
+        console.print(f"    {url}: {reason}", markup=False, highlight=False, soft_wrap=True)
+    if counts.get("errors", 0) > len(errors):
+        console.print(f"    … {counts['errors'] - len(errors)} more errors; log: {result.log_path}")
+    return 0 if status == "ok" else 1
+
+
+def _check_replay(url: str | None) -> None:
+    parts = urlsplit(url or "http://x")
+    try:
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port out of range
+        valid = False
+    if not valid:
+        raise click.ClickException(f"--replay {url!r} is not an http(s) URL")
 
 
 def _check_sources(sources: Sequence[str]) -> list[str]:
@@ -98,8 +195,12 @@ def crawl(
     obj: Context, sources: tuple[str, ...], replay: str | None, max_pages: int | None,
     full: bool, revisit_all: bool, since: datetime | None, settings: tuple[str, ...],
 ) -> None:  # fmt: skip
-    """Crawl SOURCES (default: all) into the archive, each in its own process."""
+    """Crawl SOURCES (default: all) into the archive, each in its own process.
+
+    Exits 0 when every run was ok, 1 when one was unhealthy or failed, 130 when interrupted.
+    """
     chosen = _check_sources(sources)
+    _check_replay(replay)
     extra = {}
     for setting in settings:
         name, sep, value = setting.partition("=")
@@ -113,9 +214,7 @@ def crawl(
         since=since.date().isoformat() if since else None, settings=extra,
         jobdir=user_data_path("presswatch", appauthor=False) / "backfill",
     )  # fmt: skip
-    results = run_sources(obj, chosen, options)
-    if not all(r.ok for r in results):
-        raise SystemExit(1)
+    raise SystemExit(run_sources(obj, chosen, options))
 
 
 @click.command()
@@ -127,21 +226,3 @@ def replay(snapshot: Path, port: int) -> None:
         run_forever(snapshot, port, announce=console.print)
     except ReplayError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-@click.command()
-@pass_context
-def demo(obj: Context) -> None:
-    """Crawl the bundled snapshot of all four sites into the archive: no internet needed."""
-    with obj.session():
-        pass
-    sites = sorted(registry())
-    console.print(f"[bold]presswatch demo[/bold]: the bundled snapshot of {len(sites)} sites")
-    with serve(DEMO_SNAPSHOT) as server:
-        run_sources(obj, sites, CrawlOptions(replay=server.url, db=obj.db, full=True))
-    from storage.db import display_url
-
-    console.print(f"\narchive: {display_url(obj.db)}")
-    console.print(
-        "next: presswatch list | presswatch show ID | presswatch history ID | presswatch diff ID"
-    )

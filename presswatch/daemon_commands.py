@@ -103,12 +103,12 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
             sources = []
             for source in config.sources.values():
                 run = last_run(session, source.key)
-                nxt = due_time(source, store.last_started(session, source.key), now)
-                running = run is not None and run.status == "running"
+                finished = store.last_finished(session, source.key)
+                # Due since the last finished run or, when none finished, since the last start:
+                # whatever its last run claims, one `running` past its timeout is not fine.
+                nxt = due_time(source, finished, now) if finished or not run else run.started_at
                 overdue = (
-                    source.enabled
-                    and not running
-                    and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
+                    source.enabled and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
                 )
                 sources.append({
                     "key": source.key, "enabled": source.enabled,

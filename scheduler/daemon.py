@@ -3,11 +3,12 @@
 APScheduler 3 (BackgroundScheduler; the main thread waits for a signal) runs one job per
 source, at most one at a time (max_instances=1), late runs coalesced into one. Each run is a
 `scrapy crawl` subprocess (scheduler.runner) with the source's timeout; when the process is
-killed or crashes, the run it left open, or a new one, is recorded as failed. When a source
-is due comes from its newest CrawlRun, not from a job store: a daemon that was down makes a
-missed run up once at start, and a manual `presswatch crawl` counts as a run. After each run
-the pending notifications are sent (scheduler.notify) and the source's health is checked
-(scheduler.health). Design notes: docs/daemon.md.
+killed or crashes, the run it left open, or a new one, is recorded as failed
+(storage.outcome); runs left ``running`` by a daemon or crawl that died are marked aborted
+at start. When a source is due comes from its newest finished CrawlRun, not from a job
+store: a daemon that was down makes a missed run up once at start, and a manual `presswatch
+crawl` counts as a run. After each run the pending notifications are sent (scheduler.notify)
+and the source's health is checked (scheduler.health). Design notes: docs/daemon.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -78,9 +80,37 @@ def due_time(source: SourceConfig, last: datetime | None, now: datetime) -> date
 
 
 @dataclass
+class RunEnd:
+    """How a crawl process ended, kept to be written when the database is back."""
+
+    key: str
+    started: datetime
+    ended: datetime
+    counts: dict[str, int]
+    pid: int
+    run_id: int | None = None
+    failure: str | None = None
+    aborted: str | None = None
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host still runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    try:  # the state after the command name: Z is a zombie nobody reaped yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+@dataclass
 class RunReport:
     source: str
-    status: str  # ok | unhealthy | failed | unrecorded
+    status: str  # ok | unhealthy | failed | aborted | unrecorded
     seconds: float
     delay: float | None  # start minus due time
     counts: dict[str, Any]
@@ -103,10 +133,11 @@ class Daemon:
         self.notifier: Notifier | None = None
         self.lock: ArchiveLock | None = None
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._stopped: set[str] = set()  # sources whose crawl the daemon stopped
         self._delay: dict[str, float] = {}  # seconds from due time to submission, per source
         self._active = 0
         self._lock = threading.Lock()
-        self._unrecorded: list[tuple[str, datetime, datetime, str, dict[str, int]]] = []
+        self._unrecorded: list[RunEnd] = []
         self.reports: list[RunReport] = []
         self.on_report: Callable[[RunReport], None] | None = None
 
@@ -127,6 +158,7 @@ class Daemon:
             self.lock = ArchiveLock(engine)
             self.lock.acquire()  # DaemonRunning: another daemon runs on this archive
             self.sessions = sessionmaker(engine, expire_on_commit=False)
+            self._abort_stale_runs()
             self.notifier = Notifier(self.sessions, self.config.notify)
             self.notifier.start()
         except SQLAlchemyError as exc:
@@ -154,7 +186,15 @@ class Daemon:
         assert self.sessions is not None
         now = now or _now()
         with self.sessions() as session:
-            return due_time(source, store.last_started(session, source.key), now)
+            return due_time(source, store.last_finished(session, source.key), now)
+
+    def _abort_stale_runs(self) -> None:
+        """Runs left ``running`` by processes that are gone (a kill -9, a container kill)."""
+        assert self.sessions is not None
+        timeouts = {s.key: s.timeout for s in self.config.sources.values()}
+        with self.sessions.begin() as session:
+            for run in store.abort_stale_runs(session, socket.gethostname(), _alive, timeouts):
+                log.warning("run %s of %s aborted: %s", run.id, run.source.key, run.health)
 
     # --- one run --------------------------------------------------------------------------
 
@@ -175,13 +215,12 @@ class Daemon:
             self._active += 1
         try:
             self._record_unrecorded()
-            after_id = self._latest_run_id(key)
             result = run_crawl(
                 key, self.crawl_options(source), self._log_path(key), timeout=source.timeout,
                 on_start=lambda proc: self._procs.__setitem__(key, proc),
             )  # fmt: skip
             self._procs.pop(key, None)
-            report = self._settle(key, source, result, started, after_id)
+            report = self._settle(key, source, result, started)
             report.delay = self._delay.pop(key, None)  # the listener has long run by now
             report.seconds = time.monotonic() - started_mono
             self._log_report(report, result)
@@ -194,55 +233,39 @@ class Daemon:
             with self._lock:
                 self._active -= 1
 
-    def _latest_run_id(self, key: str) -> int | None:
-        assert self.sessions is not None
-        try:
-            with self.sessions() as session:
-                return store.latest_run_id(session, key)
-        except SQLAlchemyError:
-            return None
-
-    def _reason(self, source: SourceConfig, result: CrawlResult) -> str | None:
-        if result.ok:
-            return None
-        if result.returncode is None:
-            return f"killed after its {source.timeout:g}s timeout"
-        if self.stop.is_set():
-            return f"stopped at shutdown (exit {result.returncode})"
-        return f"crawl exited with {result.returncode}; log: {result.log_path}"
-
     def _settle(
-        self, key: str, source: SourceConfig, result: CrawlResult, started: datetime,
-        after_id: int | None,
-    ) -> RunReport:  # fmt: skip
-        reason = self._reason(source, result)
-        ended = _now()
+        self, key: str, source: SourceConfig, result: CrawlResult, started: datetime
+    ) -> RunReport:
+        end = RunEnd(key, started, _now(), result.counts, result.pid, result.run_id)
+        if result.returncode is None:
+            end.failure = f"killed after its {source.timeout:g}s timeout"
+        elif key in self._stopped and result.progress.status is None:
+            end.aborted = "stopped at shutdown"  # (one stopped after closing its run is done)
+        elif not result.ok:
+            end.failure = f"crawl exited with {result.returncode}; log: {result.log_path}"
         try:
-            status, counts = self._write_run(key, started, ended, after_id, reason, result.counts)
+            status, counts = self._write_run(end)
         except SQLAlchemyError as exc:
             log.error("%s: database unreachable, run not recorded yet (%s)", key, _brief(exc))
-            self._unrecorded.append((key, started, ended, reason or "unknown", result.counts))
+            self._unrecorded.append(end)
             status, counts = "unrecorded", result.counts
         return RunReport(key, status, result.seconds, None, counts)
 
-    def _write_run(
-        self, key: str, started: datetime, ended: datetime, after_id: int | None,
-        reason: str | None, counts: dict[str, int],
-    ) -> tuple[str, dict[str, Any]]:  # fmt: skip
+    def _write_run(self, end: RunEnd) -> tuple[str, dict[str, Any]]:
         assert self.sessions is not None
         with self.sessions.begin() as session:
-            run = store.settle_run(session, key, started, ended, after_id, reason, counts)
-            check_health(session, key, self.config.daemon.health_after)
+            run = store.settle_run(
+                session, end.key, end.started, end.ended, end.counts, pid=end.pid,
+                run_id=end.run_id, failure=end.failure, aborted=end.aborted,
+            )  # fmt: skip
+            check_health(session, end.key, self.config.daemon.health_after)
             return run.status, dict(run.counts or {})
 
     def _record_unrecorded(self) -> None:
-        """Write the failed runs the database missed while it was unreachable."""
+        """Settle the runs that ended while the database was unreachable, as they ended."""
         while self._unrecorded:
-            key, started, ended, reason, counts = self._unrecorded[0]
             try:
-                self._write_run(
-                    key, started, ended, None, f"{reason} (database unreachable)", counts
-                )
+                self._write_run(self._unrecorded[0])
             except SQLAlchemyError:
                 return
             self._unrecorded.pop(0)
@@ -323,7 +346,11 @@ class Daemon:
         return self.shutdown()
 
     def run_once(self) -> int:
-        """Run every due source once, side by side, then send notifications; 1 if any failed."""
+        """Run every due source once, side by side, then send notifications.
+
+        0 when every run was ok, 1 when one was unhealthy, failed or not recorded, 130 when
+        a signal stopped it.
+        """
         self._install_signals()
         self.open()
         threading.Thread(target=self._stop_after_grace, daemon=True).start()
@@ -335,9 +362,12 @@ class Daemon:
                 reports = list(pool.map(self.run_source, due))
         else:
             reports = []
+        self._record_unrecorded()
         self.flush()
         self.close()
-        return 0 if all(r and r.status in ("ok", "unhealthy") for r in reports) else 1
+        if self.stop.is_set():
+            return 130
+        return 0 if all(r and r.status == "ok" for r in reports) else 1
 
     def shutdown(self) -> int:
         """Let running crawls finish within the grace time, then stop them; bounded."""
@@ -347,11 +377,8 @@ class Daemon:
         while self._active and time.monotonic() < deadline:
             time.sleep(0.05)
         if self._active:
-            procs = list(self._procs.values())
-            log.warning("stopping %d crawls that did not finish in time", len(procs))
-            threads = [threading.Thread(target=stop_crawl, args=(p,), daemon=True) for p in procs]
-            for t in threads:
-                t.start()
+            log.warning("stopping %d crawls that did not finish in time", len(self._procs))
+            self._stop_crawls()
             deadline = time.monotonic() + KILL_BOUND
             while self._active and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -382,7 +409,12 @@ class Daemon:
     def _stop_after_grace(self) -> None:
         self.stop.wait()
         time.sleep(self.config.daemon.shutdown_grace)
-        for proc in list(self._procs.values()):
+        self._stop_crawls()
+
+    def _stop_crawls(self) -> None:
+        """Stop every running crawl (in the background); their runs are recorded aborted."""
+        for key, proc in list(self._procs.items()):
+            self._stopped.add(key)
             threading.Thread(target=stop_crawl, args=(proc,), daemon=True).start()
 
     def close(self, engine: Engine | None = None) -> None:
@@ -400,8 +432,7 @@ class Daemon:
         def handle(signum: int, _frame: Any) -> None:
             if self.stop.is_set():  # a second signal: stop the crawls now
                 log.warning("second %s: stopping crawls now", signal.Signals(signum).name)
-                for proc in list(self._procs.values()):
-                    threading.Thread(target=stop_crawl, args=(proc,), daemon=True).start()
+                self._stop_crawls()
                 return
             log.info("%s received", signal.Signals(signum).name)
             self.stop.set()

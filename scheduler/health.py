@@ -1,8 +1,8 @@
 """Source health: one alert after N bad runs in a row, one more when a run is good again.
 
-A run is bad when its crawl failed (killed, crashed, database gone) or came back unhealthy
-(no items, field coverage fallen, mostly fallback extraction: crawler.pipelines). The state
-lives in the health_alert table, so a restart neither repeats nor forgets an alert.
+A run is bad when its outcome (storage.outcome) is failed or unhealthy; aborted runs (stopped,
+or found dead) say nothing about the site and are skipped. The state lives in the
+health_alert table, so a restart neither repeats nor forgets an alert.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from storage import notifications as store
 from storage.models import HealthAlert
+from storage.outcome import BAD
 
 log = logging.getLogger("presswatch.health")
-BAD = ("failed", "unhealthy")
 
 
 def check_health(session: Session, source: str, after: int) -> HealthAlert | None:

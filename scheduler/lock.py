@@ -5,7 +5,9 @@ is released by the operating system or the database server when its holder dies,
 included, so a crashed daemon never blocks the next one.
 
 - SQLite: an exclusive ``flock`` on a file beside the database (``presswatch.db.lock``),
-  holding the holder's pid for the message.
+  holding the holder's pid for the message. The path is resolved to the real file first
+  (symlinks, ``file:`` URIs with ``?uri=true``, relative paths), so every way of naming one
+  database finds the same lock.
 - PostgreSQL: a session advisory lock, keyed on the schema, on a connection of its own.
 - Other databases, and SQLite in memory: no lock.
 """
@@ -14,10 +16,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+from contextlib import suppress
 from pathlib import Path
 from typing import IO
+from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import URL, Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 ADVISORY_KEY = "hashtext('presswatch-daemon:' || current_schema())"
 # The session holding that lock: pg_locks splits a bigint key into classid (high) and objid.
@@ -41,11 +46,8 @@ class ArchiveLock:
         self._conn: Connection | None = None
 
     def _file_path(self) -> Path | None:
-        url = self.engine.url
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return None
-        database = Path(url.database).expanduser()
-        return database.with_name(f"{database.name}.lock")
+        database = sqlite_file(self.engine.url)
+        return database.with_name(f"{database.name}.lock") if database else None
 
     def acquire(self) -> None:
         if path := self._file_path():
@@ -108,9 +110,25 @@ class ArchiveLock:
             self._file.close()  # closing the file releases the flock
             self._file = None
         if self._conn is not None:
+            # Unlocked before the session ends, so the lock is free when release() returns
+            # (the server ends a closed session a moment later, not at once).
+            with suppress(SQLAlchemyError):
+                self._conn.execute(text(f"SELECT pg_advisory_unlock({ADVISORY_KEY})"))
             self._conn.invalidate()  # closes the session for good (not back to the pool),
             self._conn.close()  # which releases the advisory lock
             self._conn = None
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The real file of a SQLite URL (symlinks and ``file:`` URIs resolved); None in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = url.database
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        if url.query.get("mode") == "memory" or database == "file::memory:":
+            return None
+        database = unquote(urlsplit(database).path)
+    return Path(database).expanduser().resolve()
 
 
 def _alive(pid: int) -> bool:

@@ -1,12 +1,16 @@
 """One crawl of one source: `scrapy crawl <source>` in a process of its own, with a timeout.
 
 Used by `presswatch crawl`, `presswatch demo` and the daemon alike. The crawl reports its
-progress as ``@progress {json}`` lines on stdout (PRESSWATCH_PROGRESS=1); its log goes to a
-file, so a failed crawl can be diagnosed afterwards.
+run id and counts as ``@progress {json}`` lines on stdout (PRESSWATCH_PROGRESS=1, written by
+crawler.pipelines; the last line adds the run's status); its log goes to a file, so a failed
+crawl can be diagnosed afterwards. This module imports no crawler code (no Scrapy in the
+daemon). The crawl gets the database URL in its environment, never on its command line
+(``ps`` shows command lines), and dies with the process that started it (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -20,6 +24,30 @@ from pathlib import Path
 from typing import IO
 
 PROGRESS_PREFIX = "@progress "  # the same as crawler.pipelines.PROGRESS_PREFIX (tested)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL when a crawl is stopped
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the child
+except (OSError, AttributeError):  # not Linux: the process group kill remains
+    _prctl = None
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """A preexec_fn: the crawl gets SIGKILL when its parent dies, even by kill -9.
+
+    SIGKILL, not SIGTERM: a crawl cut short must not close its run as if it had finished;
+    it stays ``running`` with a dead pid, and the daemon marks it aborted on its next start.
+    Linux sends it when the *thread* that started the crawl ends: run_crawl waits for the
+    crawl in that thread.
+    """
+
+    def preexec() -> None:
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: die now
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
 
 
 @dataclass
@@ -40,8 +68,6 @@ class CrawlOptions:
         if self.replay:
             cmd += ["-s", f"PRESSWATCH_REPLAY={self.replay}", "-s", "DOWNLOAD_DELAY=0",
                     "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0.2"]  # fmt: skip
-        if self.db:
-            cmd += ["-s", f"PRESSWATCH_DATABASE_URL={self.db}"]
         for key, value in self.settings.items():
             cmd += ["-s", f"{key}={value}"]
         if self.revisit_all:
@@ -56,18 +82,56 @@ class CrawlOptions:
             cmd += ["-a", f"since={self.since}"]
         return cmd
 
+    def env(self) -> dict[str, str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+        if self.db:  # read by storage.db.database_url() in the crawl
+            env["PRESSWATCH_DATABASE_URL"] = self.db
+        return env
+
+
+@dataclass
+class Progress:
+    """What the crawl reported: its run, its counts, and at its end the run's outcome."""
+
+    run_id: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    status: str | None = None  # set by the last line only: the crawl closed its run
+    reason: str | None = None
+
+    def read(self, line: str) -> bool:
+        """Take one line of the crawl's stdout; True when it was a progress line."""
+        if not line.startswith(PROGRESS_PREFIX):
+            return False
+        try:
+            data = json.loads(line[len(PROGRESS_PREFIX) :])
+        except ValueError:  # a line cut short by a kill
+            return False
+        self.run_id = data.get("run", self.run_id)
+        self.counts = dict(data.get("counts", {}))
+        self.status, self.reason = data.get("status"), data.get("reason")
+        return True
+
 
 @dataclass
 class CrawlResult:
     source: str
+    pid: int  # the crawl's process: its run records it
     returncode: int | None  # None: killed after the timeout
     seconds: float
-    counts: dict[str, int]
+    progress: Progress
     log_path: Path
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.progress.counts
+
+    @property
+    def run_id(self) -> int | None:
+        return self.progress.run_id
 
 
 def run_crawl(
@@ -84,21 +148,17 @@ def run_crawl(
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    progress: dict[str, int] = {}
+    progress = Progress()
 
     def read_progress(stream: IO[bytes]) -> None:
         for raw in stream:  # ends when the crawl closes its stdout
-            line = raw.decode("utf-8", "replace").strip()
-            if line.startswith(PROGRESS_PREFIX):
-                progress.update(json.loads(line[len(PROGRESS_PREFIX) :]))
-                if on_progress:
-                    on_progress(dict(progress))
+            if progress.read(raw.decode("utf-8", "replace").strip()) and on_progress:
+                on_progress(dict(progress.counts))
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            options.command(source), stdout=subprocess.PIPE, stderr=log, env=env,
-            start_new_session=True,
+            options.command(source), stdout=subprocess.PIPE, stderr=log, env=options.env(),
+            start_new_session=True, preexec_fn=_die_with_parent(os.getpid()),
         )  # fmt: skip
         assert proc.stdout is not None
         if on_start:
@@ -111,12 +171,12 @@ def run_crawl(
             stop_crawl(proc)
             returncode = None
         reader.join(timeout=5)
-    return CrawlResult(source, returncode, time.monotonic() - start, progress, log_path)
+    return CrawlResult(source, proc.pid, returncode, time.monotonic() - start, progress, log_path)
 
 
-def stop_crawl(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a crawl: SIGTERM to its process group, SIGKILL if it does not end in 5 s."""
-    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+def stop_crawl(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
+    """Stop a crawl: SIGTERM to its process group, SIGKILL if it has not ended after ``grace``."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:

@@ -10,7 +10,11 @@ middle of one release leaves the archive as it was.
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -29,6 +33,7 @@ from storage.urls import canonical_url
 T = TypeVar("T")
 REMOVAL_STRIKES = 2  # consecutive 404/410 answers before a release counts as removed
 SHRINK_RATIO = 0.5  # a body under this share of the current one's words is suspicious
+REPLACED_RATIO = 0.5  # ...and so is one that replaced more than this share of them
 HELD_TAG = "held:"  # marks a held content hash in a crawl error's reason
 
 
@@ -39,7 +44,7 @@ class Outcome(StrEnum):
     RESTORED = "restored"
     REMOVED = "removed"
     MISSING = "missing"  # answered 404/410, not yet often enough to count as removed
-    SUSPICIOUS = "suspicious"  # body shrank sharply: held as an error until seen twice
+    SUSPICIOUS = "suspicious"  # a sweeping change (suspicion()): an error until seen twice
 
 
 @dataclass
@@ -97,6 +102,9 @@ _FIND_VERSION = (
     .limit(1)
 )
 _VERSION_CONTENT = select(_V.c.title, _V.c.published, _V.c.body).where(_V.c.id == bindparam("vid"))
+_RELEASE_TITLES = (
+    select(_V.c.title).where(_V.c.release_id == bindparam("rid")).order_by(_V.c.number)
+)
 _LAST_NUMBER = select(func.max(_V.c.number)).where(_V.c.release_id == bindparam("rid"))
 _FIND_SOURCE = select(Source.__table__.c.id).where(Source.__table__.c.key == bindparam("key"))
 _FIND_HELD = select(CrawlError.__table__.c.id).where(
@@ -156,25 +164,54 @@ def _find(conn: Connection, url: str) -> Row[Any] | None:
     return conn.execute(_FIND_RELEASE, {"url": canonical_url(url)}).first()
 
 
-def _hold_if_shrunk(
-    conn: Connection, url: str, current_id: int, release_id: int, digest: str, body: str,
-    run_id: int, at: datetime,
-) -> bool:  # fmt: skip
-    """Hold a body that shrank to a fraction of the current one, the first time it is seen.
+_WORD = re.compile(r"\w+")
 
-    A broken page or a truncated response looks like a big deletion; a real one is seen
-    again on the next visit. The held hash is remembered in the run's error.
+
+def _title_words(title: str) -> set[str]:
+    return {w for w in _WORD.findall(title.casefold()) if len(w) > 2 or w.isdigit()}
+
+
+def suspicion(old_body: str, old_titles: list[str], title: str, body: str) -> str | None:
+    """Why new content of a release looks like a broken or wrong page rather than an edit.
+
+    A body shrunk under ``SHRINK_RATIO`` of the current one's words, most of the current
+    body's words replaced (``REPLACED_RATIO``), or a title sharing no word with any title the
+    release ever had: what a truncated page, a login wall or another page looks like.
     """
-    old_words = len(conn.execute(_VERSION_CONTENT, {"vid": current_id}).one().body.split())
-    new_words = len(body.split())
-    if new_words >= SHRINK_RATIO * old_words:
-        return False
+    old_words, new_words = old_body.split(), body.split()
+    if len(new_words) < SHRINK_RATIO * len(old_words):
+        return f"body shrank from {len(old_words)} to {len(new_words)} words"
+    kept = sum((Counter(old_words) & Counter(new_words)).values())
+    if old_words and 1 - kept / len(old_words) > REPLACED_RATIO:
+        share = 1 - kept / len(old_words)
+        return f"{share:.0%} of the body's {len(old_words)} words replaced"
+    words = _title_words(title)
+    if words and all(words.isdisjoint(_title_words(t)) for t in old_titles if t):
+        return f"title replaced wholesale by {title!r}"
+    return None
+
+
+def _hold_if_suspicious(
+    conn: Connection, url: str, current_id: int, release_id: int, digest: str,
+    item: ParsedRelease, run_id: int, at: datetime,
+) -> bool:  # fmt: skip
+    """Hold suspicious new content (``suspicion``) the first time it is seen.
+
+    A broken or wrong page looks like a sweeping edit; a real one is seen again on the next
+    visit. The held hash is remembered in the run's error, so the second sighting is
+    recorded as a change.
+    """
     if conn.execute(_FIND_VERSION, {"rid": release_id, "digest": digest}).scalar() is not None:
         return False  # an older version's content: a restoration, not a breakage
+    current = conn.execute(_VERSION_CONTENT, {"vid": current_id}).one()
+    titles = [*conn.execute(_RELEASE_TITLES, {"rid": release_id}).scalars()]
+    what = suspicion(current.body, titles, item.title, item.body)
+    if what is None:
+        return False
     tag = f"{HELD_TAG}{digest[:16]}"
     if conn.execute(_FIND_HELD, {"url": url, "tag": f"%{tag}%"}).first() is not None:
         return False  # seen before: a real edit
-    reason = f"suspicious: body shrank from {old_words} to {new_words} words; held until seen again ({tag})"
+    reason = f"suspicious: {what}; held until seen again ({tag})"
     conn.execute(insert(CrawlError), {"run_id": run_id, "url": url, "reason": reason, "at": at})
     return True
 
@@ -206,8 +243,8 @@ def record(
 
     release_id, status, _, current_id, current_hash, etag, last_modified = row
     may_hold = digest != current_hash and run_id is not None
-    if may_hold and _hold_if_shrunk(
-        conn, url, current_id, release_id, digest, item.body, run_id, at
+    if may_hold and _hold_if_suspicious(
+        conn, url, current_id, release_id, digest, item, run_id, at
     ):
         return Recorded(Outcome.SUSPICIOUS, release_id, current_id)
     values: dict[str, Any] = {"rid": release_id, "last_seen": at, "missing_count": 0}
@@ -297,12 +334,19 @@ def mark_removed(
 
 
 def start_run(session: Session | Connection, source: str, now: datetime | None = None) -> int:
+    """Open a run, owned by this process (its pid and host tell a dead run from a live one)."""
     source_id = ensure_source(session, source)
     return session.scalar(
         insert(CrawlRun)
         .values(
-            source_id=source_id, started_at=now or _now(), status="running", counts={}, coverage={}
-        )
+            source_id=source_id,
+            started_at=now or _now(),
+            status="running",
+            counts={},
+            coverage={},
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )  # fmt: skip
         .returning(CrawlRun.id)
     )
 

@@ -121,12 +121,13 @@ class CrawlRun(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(
-        String(20), default="running"
-    )  # running|ok|unhealthy|failed
+    # running | ok | unhealthy | failed | aborted (storage.outcome)
+    status: Mapped[str] = mapped_column(String(20), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     coverage: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    health: Mapped[str | None] = mapped_column(Text)  # why a run is unhealthy
+    health: Mapped[str | None] = mapped_column(Text)  # the outcome's reason
+    pid: Mapped[int | None]  # the process running it, on ``host``: a dead one is aborted
+    host: Mapped[str | None] = mapped_column(String(255))
 
     source: Mapped[Source] = relationship()
     errors: Mapped[list[CrawlError]] = relationship(back_populates="run", order_by="CrawlError.id")

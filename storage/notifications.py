@@ -8,7 +8,8 @@ PostgreSQL a lower event id can commit after a higher one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from storage.models import (
     ReleaseVersion,
     Source,
 )
+from storage.outcome import decide
 from storage.times import jsonable
 
 SETTLE_SECONDS = 300
@@ -275,64 +277,105 @@ def pending_count(session: Session, target: NotifyTarget, kinds: Iterable[str]) 
 # --- crawl runs and health ----------------------------------------------------------------
 
 
-def latest_run_id(session: Session, source: str) -> int:
-    """The newest crawl run id of ``source`` (0 for none): runs after it belong to a new crawl."""
-    return (
-        session.scalar(
-            select(func.max(CrawlRun.id)).join(Source).where(Source.key == source)
-        )  # fmt: skip
-        or 0
-    )
+FINISHED = ("ok", "unhealthy", "failed")  # runs that did their job or ended on their own
 
 
-def last_started(session: Session, source: str) -> datetime | None:
+def last_finished(session: Session, source: str) -> datetime | None:
+    """When the newest run of ``source`` that ran to its end started (schedules count from it).
+
+    A run still ``running`` or ``aborted`` (stopped, or found dead) is not counted: a source
+    whose crawl died is due again, not an interval after the dead run's start.
+    """
     return session.scalar(
-        select(func.max(CrawlRun.started_at)).join(Source).where(Source.key == source)
+        select(func.max(CrawlRun.started_at))
+        .join(Source)
+        .where(Source.key == source, CrawlRun.status.in_(FINISHED))
     )
+
+
+def _close(
+    session: Session, run: CrawlRun, counts: dict[str, Any], ended: datetime, *,
+    failure: str | None = None, aborted: str | None = None,
+) -> None:  # fmt: skip
+    """Close ``run`` with the outcome its counts, its own reason and the process call for."""
+    counts = {**counts, **(run.counts or {})}
+    outcome = decide(counts, ended=failure, aborted=aborted)
+    parts = f"{outcome.reason or ''}; {run.health or ''}".split("; ")
+    health = "; ".join(dict.fromkeys(x for x in parts if x)) or None
+    finish_run(session, run.id, counts, status=outcome.status, coverage=run.coverage,
+               health=health, now=ended)  # fmt: skip
+    session.refresh(run)
 
 
 def settle_run(
-    session: Session, source: str, started: datetime, ended: datetime, after_id: int | None,
-    reason: str | None, counts: dict[str, int],
+    session: Session, source: str, started: datetime, ended: datetime, counts: dict[str, int],
+    *, pid: int | None, run_id: int | None = None, failure: str | None = None,
+    aborted: str | None = None,
 ) -> CrawlRun:  # fmt: skip
     """Close the crawl's run after its process ended, and return it.
 
-    The crawl's runs are those after ``after_id``, or (when the database was unreachable as
-    the crawl started) those started between ``started`` and ``ended``. ``reason`` set means
-    the process failed (killed, crashed): a run it left open is closed as failed, and when it
-    opened none a failed run is written. A process that ended well but recorded no run also
-    counts as failed.
+    The crawl's run is ``run_id`` when the crawl reported it, else the run its process
+    (``pid`` on this host, since ``started``) opened. ``failure``: the process crashed or
+    was killed; ``aborted``: a user stopped it. A run the crawl left open is failed (it
+    could not record its end); when the crawl opened none, a failed (or aborted) run is
+    written.
     """
     query = select(CrawlRun).join(Source).where(Source.key == source).order_by(CrawlRun.id)
-    if after_id is not None:
-        query = query.where(CrawlRun.id > after_id)
+    if run_id is not None:
+        query = query.where(CrawlRun.id == run_id)
     else:
-        query = query.where(CrawlRun.started_at >= started, CrawlRun.started_at <= ended)
+        query = query.where(CrawlRun.pid == pid, CrawlRun.host == socket.gethostname(),
+                            CrawlRun.started_at >= started)  # fmt: skip
     runs = list(session.scalars(query))
     if not runs:
         ensure_source(session, source)
-        run_id = start_run(session, source, now=started)
-        finish_run(session, run_id, counts, status="failed",
-                   health=reason or "the crawl recorded no run (see its log)", now=ended)  # fmt: skip
-        return session.get_one(CrawlRun, run_id)
+        run = session.get_one(CrawlRun, start_run(session, source, now=started))
+        _close(session, run, counts, ended, aborted=aborted,
+               failure=failure or "the crawl recorded no run (see its log)")  # fmt: skip
+        return run
     for run in runs:
-        if run.status == "running" or (reason and run.status != "failed"):
+        if aborted and run.status != "aborted":
+            _close(session, run, counts, ended, aborted=aborted)
+        elif run.status == "running" or (failure and run.status != "failed"):
             # A killed crawl may still close its run on the way out: a cut-short run is failed.
-            health = "; ".join(
-                x for x in (reason or "the crawl left its run open", run.health) if x
-            )
-            finish_run(session, run.id, {**counts, **(run.counts or {})}, status="failed",
-                       coverage=run.coverage, health=health, now=ended)  # fmt: skip
-            session.refresh(run)
+            _close(session, run, counts, ended,
+                   failure=failure or "the crawl could not record its end")  # fmt: skip
     return runs[-1]
 
 
+def abort_stale_runs(
+    session: Session, host: str, alive: Callable[[int], bool], timeouts: dict[str, float],
+    now: datetime | None = None,
+) -> list[CrawlRun]:  # fmt: skip
+    """Mark ``running`` runs whose process is gone aborted, and return them.
+
+    Gone: a process of this ``host`` that is no longer ``alive``, or a run older than its
+    source's timeout (in ``timeouts``, seconds; a run of another host is only judged so).
+    """
+    now = now or _now()
+    stale = []
+    rows = session.execute(
+        select(CrawlRun, Source.key).join(Source).where(CrawlRun.status == "running")
+    ).all()
+    for run, key in rows:
+        timeout = timedelta(seconds=timeouts.get(key, max(timeouts.values(), default=3600)))
+        if run.host == host and run.pid is not None and not alive(run.pid):
+            why = f"found dead: process {run.pid} on {host} is gone"
+        elif run.started_at + timeout < now:
+            why = f"found dead: still running after its {timeout.total_seconds():g}s timeout"
+        else:
+            continue
+        _close(session, run, {}, now, aborted=why)
+        stale.append(run)
+    return stale
+
+
 def recent_statuses(session: Session, source_id: int, n: int) -> list[CrawlRun]:
-    """The newest ``n`` finished runs of a source, newest first."""
+    """The newest ``n`` finished runs of a source, newest first (aborted ones say nothing)."""
     return list(
         session.scalars(
             select(CrawlRun)
-            .where(CrawlRun.source_id == source_id, CrawlRun.status != "running")
+            .where(CrawlRun.source_id == source_id, CrawlRun.status.in_(FINISHED))
             .order_by(CrawlRun.id.desc())
             .limit(n)
         )

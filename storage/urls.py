@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = frozenset(
@@ -28,22 +30,29 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
 
 
 def canonical_url(url: str, keep_trailing_slash: bool = False) -> str:
-    """Lower-case scheme and host, no default port, fragment or tracking parameters.
+    """One spelling per URL: w3lib's canonical form, then presswatch's own rules.
 
-    The remaining query parameters are sorted, and a trailing slash on a path other than
-    "/" is dropped unless the site needs it (``keep_trailing_slash``).
+    w3lib (``canonicalize_url``) settles the encoding: ``/a%2fb`` and ``/a%2Fb``, ``/café``
+    and ``/caf%C3%A9``, ``%7e`` and ``~`` are one URL; an IDN host becomes punycode; query
+    parameters are sorted; the fragment goes. On top: lower-case scheme and host, no
+    trailing dot or default port, no tracking parameters, and a trailing slash on a path
+    other than "/" dropped unless the site needs it (``keep_trailing_slash``).
+    Raises ValueError for a URL that cannot be read (``http://[::1``, port 99999).
     """
-    parts = urlsplit(url.strip())
+    parts = urlsplit(canonicalize_url(url.strip(), keep_blank_values=True))
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
     if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
         host = f"{host}:{parts.port}"
     path = parts.path or "/"
     if not keep_trailing_slash and len(path) > 1:
         path = path.rstrip("/") or "/"
-    query = sorted(
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    )
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not _is_tracking(pair))
+    return urlunsplit((scheme, host, path, query, ""))
+
+
+def _is_tracking(pair: str) -> bool:
+    name = unquote_plus(pair.split("=", 1)[0]).lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)

@@ -157,12 +157,18 @@ def sco_release(n: int, body: str = "") -> DemoRelease:
     )
 
 
-def write_sco(directory: Path, releases: list[DemoRelease], delay: float = 0.0) -> None:
-    """The SCO site with ``releases``; ``delay`` holds every listing answer back."""
+def write_sco(
+    directory: Path, releases: list[DemoRelease], delay: float = 0.0, release_delay: float = 0.0
+) -> None:
+    """The SCO site with ``releases``; ``delay`` holds every listing answer back,
+    ``release_delay`` every release page."""
     pages = list(sco.snapshot_pages(releases))
+    release_urls = {r.url for r in releases}
     for page, _ in pages:
         if delay and "/news/" in page.url and page.url.endswith(("/news/", "page=2")):
             page.delay = delay
+        elif release_delay and page.url in release_urls:
+            page.delay = release_delay
     write_snapshot(directory, pages, name="daemon-test")
 
 

@@ -196,3 +196,49 @@ def test_a_small_edit_is_not_suspicious(archive: Archive) -> None:
     archive.record(A, now=T0)
     run = archive.start_run("osce", now=T0)
     assert archive.record(B, run_id=run, now=T0).outcome is Outcome.CHANGED
+
+
+LONG_BODY = " ".join(f"word{i}" for i in range(200))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (  # a listing, a login wall or another release at this URL: same length, other words
+            {"body": " ".join(f"other{i}" for i in range(190)) + " " + LONG_BODY[:60]},
+            "of the body's 200 words replaced",
+        ),
+        ({"title": "Sign in to your account"}, "title replaced wholesale"),
+    ],
+    ids=["words-replaced", "title-replaced"],
+)
+def test_a_sweeping_change_is_held_until_seen_twice(
+    archive: Archive, change: dict[str, str], reason: str
+) -> None:
+    original = replace(A, body=LONG_BODY)
+    swept = replace(original, **change)
+    archive.record(original, now=T0)
+    run1 = archive.start_run("osce", now=T0)
+    assert archive.record(swept, run_id=run1, now=T0).outcome is Outcome.SUSPICIOUS
+    _, versions, _ = _state(archive)
+    assert len(versions) == 1
+    with archive.sessions() as s:
+        assert reason in s.get(CrawlRun, run1).errors[0].reason
+    run2 = archive.start_run("osce", now=T0)
+    assert archive.record(original, run_id=run2, now=T0).outcome is Outcome.UNCHANGED
+    run3 = archive.start_run("osce", now=T0)
+    assert archive.record(swept, run_id=run3, now=T0).outcome is Outcome.CHANGED  # seen twice
+
+
+def test_title_corrections_and_returns_to_an_old_title_are_not_held(archive: Archive) -> None:
+    archive.record(A, now=T0)
+    steps = [
+        ("OSCE experts meet on drugs trafficking in Vienna", Outcome.CHANGED),  # a correction
+        ("Vienna talks on a joint plan", Outcome.CHANGED),  # shares "vienna" with the last
+        ("Drug trafficking experts meet", Outcome.CHANGED),  # none with the last, some before
+    ]
+    for title, outcome in steps:
+        run = archive.start_run("osce", now=T0)
+        assert archive.record(replace(A, title=title), run_id=run, now=T0).outcome is outcome
+    run = archive.start_run("osce", now=T0)
+    assert archive.record(A, run_id=run, now=T0).outcome is Outcome.RESTORED

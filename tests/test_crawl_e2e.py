@@ -51,12 +51,14 @@ def quiet_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def presswatch(tmp_path: Path, db: str, *args: str) -> subprocess.CompletedProcess[str]:
+def presswatch(
+    tmp_path: Path, db: str, *args: str, code: int = 0
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [*PRESSWATCH, "--db", db, *args], capture_output=True, text=True, cwd=ROOT,
         env=quiet_env(tmp_path), timeout=CRAWL_TIMEOUT,
     )  # fmt: skip
-    if result.returncode != 0:
+    if result.returncode != code:
         logs = sorted((tmp_path / "state").rglob("*.log"))
         tails = "".join(f"\n--- {p.name}\n{p.read_text()[-2000:]}" for p in logs)
         pytest.fail(f"presswatch {' '.join(args)} failed:\n{result.stdout}{result.stderr}{tails}")
@@ -191,7 +193,7 @@ def test_scrapy_crawl_from_the_repo_root(server: ReplayServer, tmp_path: Path) -
 
 
 def test_summary_names_an_unhealthy_run_and_its_errors(tmp_path: Path) -> None:
-    """A listing that links nothing: the summary says unhealthy and lists the error."""
+    """A listing that links nothing: the run failed, the summary says why and lists the error."""
     write_snapshot(
         tmp_path / "snapshot",
         [
@@ -202,7 +204,7 @@ def test_summary_names_an_unhealthy_run_and_its_errors(tmp_path: Path) -> None:
     )
     with serve(tmp_path / "snapshot") as empty:
         db = f"sqlite:///{tmp_path / 'archive.db'}"
-        out = presswatch(tmp_path, db, "crawl", "unodc", "--replay", empty.url).stdout
+        out = presswatch(tmp_path, db, "crawl", "unodc", "--replay", empty.url, code=1).stdout
     summary = next(line for line in out.splitlines() if "unodc:" in line)
-    assert summary.startswith("! unodc:") and "unhealthy" in out, out
+    assert summary.startswith("✗ unodc:") and "failed: listing page failed" in out, out
     assert f"{canonical_url(unodc.listing_url(0))}: listing page has no release links\n" in out, out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -256,11 +257,9 @@ def test_database_unreachable_for_a_run(
         daemon.kill()
         proxy.down()
     assert_once(webhook, pg_url)
-    statuses = [r.status for r in runs(pg_url)]
-    assert "failed" in statuses and statuses[-1] in ("ok", "failed")  # last may be cut by SIGTERM
-    assert any(
-        "database unreachable" in (r.health or "") or r.status == "failed" for r in runs(pg_url)
-    )
+    # Each run settled as it ended once the database was back: a crawl that recorded itself
+    # keeps its own outcome, one cut by the outage is failed, the last may be aborted.
+    assert all(r.status != "running" and (r.status == "ok") == (not r.health) for r in runs(pg_url))
 
 
 @pytest.mark.slow
@@ -362,17 +361,16 @@ def test_health_alerts_once_per_turn(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_compose_file_is_valid(tmp_path: Path) -> None:
-    compose = subprocess.run(["which", "docker-compose"], capture_output=True, text=True)
-    text = (ROOT / "docker-compose.yml").read_text()
-    data = yaml.safe_load(text)
-    if compose.returncode == 0:
-        result = subprocess.run(
-            ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-            capture_output=True, text=True, cwd=ROOT,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        data = yaml.safe_load(result.stdout)
+def test_compose_file_is_valid() -> None:
+    """`docker-compose config` accepts the file (.ci/run installs Debian's docker-compose)."""
+    compose = shutil.which("docker-compose")
+    assert compose, "docker-compose is not installed: `apt-get install docker-compose`"
+    result = subprocess.run(
+        [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(result.stdout)
     services = data["services"]
     assert {"db", "daemon"} <= set(services)
     daemon = services["daemon"]

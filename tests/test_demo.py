@@ -1,4 +1,5 @@
-"""The committed demo snapshot is what the builders make now, and `presswatch demo` works."""
+"""The committed demo snapshot is what the builders make now, and `presswatch demo` tells its
+story: two states of the sites, the events between them, a word diff."""
 
 from __future__ import annotations
 
@@ -7,12 +8,22 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from html import unescape
 from pathlib import Path
+from urllib.request import urlopen
 
-from crawler.replay.demo import DEMO_SNAPSHOT, build_demo, builder
-from crawler.replay.snapshot import MANIFEST, load_manifest, url_key
+import pytest
+from click.testing import CliRunner
+
+import presswatch.demo_command as demo_command
+from crawler.replay.demo import DEMO_SNAPSHOT, EDITED, build_demo, builder
+from crawler.replay.server import ReplayError, serve
+from crawler.replay.snapshot import SnapshotPage, load_manifest, url_key, write_snapshot
 from crawler.sites import SITE_MODULES, get_site
+from presswatch.cli import main
+from storage.archive import Archive, ParsedRelease
+from storage.db import open_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
@@ -44,7 +55,8 @@ def _files(directory: Path) -> dict[str, bytes]:
 def test_committed_demo_is_what_the_builders_make(tmp_path: Path) -> None:
     build_demo(tmp_path / "demo")
     built, committed = _files(tmp_path / "demo"), _files(DEMO_SNAPSHOT)
-    assert json.loads(built.pop(MANIFEST)) == json.loads(committed.pop(MANIFEST))
+    for manifest in ("manifest.json", f"manifest.{EDITED}.json"):
+        assert json.loads(built.pop(manifest)) == json.loads(committed.pop(manifest))
     stale = sorted(
         name for name in built.keys() | committed.keys() if built.get(name) != committed.get(name)
     )
@@ -87,25 +99,113 @@ def test_seed_pages_are_in_the_demo() -> None:
         assert first in served and last in served, seed
 
 
-def _demo(tmp_path: Path, db: str) -> str:
+def test_second_state_edits_removes_and_adds() -> None:
+    first, second = load_manifest(DEMO_SNAPSHOT), load_manifest(DEMO_SNAPSHOT, EDITED)
+    assert len(first.keys() - second.keys()) == 1  # one release taken down
+    assert len(second.keys() - first.keys()) >= 1  # one added (and a listing page more)
+    edited = {key for key in first.keys() & second.keys() if first[key].file != second[key].file}
+    releases = {key for key in edited if "/press-releases" not in key and "/news" not in key}
+    assert len(releases) >= 3, edited  # a corrected figure, a changed title, an added line
+    for key in first.keys() & second.keys() - edited:
+        assert second[key] == first[key], key
+
+
+def _demo(tmp_path: Path, *args: str, code: int = 0) -> str:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"),
-           "XDG_STATE_HOME": str(tmp_path / "state")}  # fmt: skip
+           "XDG_STATE_HOME": str(tmp_path / "state"), "COLUMNS": "200"}  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-c", "from presswatch.cli import main; main()", "--db", db, "demo"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=180,
+        [sys.executable, "-c", "from presswatch.cli import main; main()", *args, "demo"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300,
     )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+    assert result.returncode == code, result.stdout + result.stderr
+    return result.stdout + result.stderr
 
 
-def test_presswatch_demo_twice(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'demo.db'}"
-    first = _demo(tmp_path, db)
+def assert_demo_story(output: str) -> None:
+    """What the demo must show: both crawls ok, the events found, one word diff."""
     for key in SITE_MODULES:
-        line = next(line for line in first.splitlines() if line.startswith(f"✓ {key}:"))
-        assert re.search(r"\d+ new", line) and "error" not in line, line
-    second = _demo(tmp_path, db)
-    for key in SITE_MODULES:
-        line = next(line for line in second.splitlines() if line.startswith(f"✓ {key}:"))
-        assert re.search(r"\d+ unchanged", line), line
-        assert not re.search(r"\d+ (new|changed|restored|errors)\b", line), line
+        assert re.search(rf"^✓ {key}: .*\d+ new", output, re.M), output
+    assert "What changed between day 1 and the last crawl: 3 changed, 1 new, 1 removed" in output
+    for title in ("SCO and CSTO secretariats discuss", "UNODC and Central Asian States agree",
+                  "World Drug Report 2024: 292 million people"):  # fmt: skip
+        assert title in output, output
+    assert "more than [-200-] {+250+} representatives" in output, output  # the word diff
+    assert re.search(r"presswatch --db sqlite:///\S+ history \d+", output), output
+    assert "error" not in output.lower() and "Traceback" not in output, output
+
+
+def test_presswatch_demo_twice_tells_the_same_story(tmp_path: Path) -> None:
+    first = _demo(tmp_path)
+    assert_demo_story(first)
+    archive = tmp_path / "data" / "presswatch" / "demo.db"
+    assert f"archive: sqlite:///{archive}" in first
+    assert not (tmp_path / "data" / "presswatch" / "presswatch.db").exists()  # not the user's
+    assert_demo_story(_demo(tmp_path))  # its own archive is replaced: the same story again
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_demo_refuses_an_archive_that_holds_releases(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    engine, sessions = open_archive(url)
+    Archive(sessions).record(
+        ParsedRelease(
+            source="osce",
+            url="https://www.osce.org/a/1",
+            title="A",
+            body="Text.",
+            published=date(2026, 1, 2),
+        )  # fmt: skip
+    )
+    engine.dispose()
+    code, output = _invoke("--db", url, "demo")
+    assert code == 1
+    assert (
+        output.strip()
+        .splitlines()[-1]
+        .endswith(
+            "already holds 1 releases: the demo needs an empty archive "
+            "(without --db it uses its own, replaced at each run)"
+        )
+    ), output
+
+
+def test_demo_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo_command, "DEMO_SNAPSHOT", tmp_path / "gone")
+    code, output = _invoke("--db", f"sqlite:///{tmp_path / 'pw.db'}", "demo")
+    assert code == 1 and "Traceback" not in output
+    assert (
+        output.strip().splitlines()[-1]
+        == f"Error: {tmp_path / 'gone'} is not a snapshot: no manifest.json"
+    )
+    (tmp_path / "file").write_text("")
+    monkeypatch.setattr(demo_command, "demo_archive_path", lambda: tmp_path / "file" / "demo.db")
+    code, output = _invoke("demo")
+    assert code == 1, output
+    assert output == f"Error: cannot make the demo archive {tmp_path}/file/demo.db: File exists\n"
+    code, output = _invoke("--db", "postgresql://u:secret@127.0.0.1:1/none", "demo")
+    assert code == 1 and len(output.strip().splitlines()) == 1, output
+    assert output.startswith("Error: ") and "secret" not in output, output
+
+
+def test_demo_masks_the_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(
+        demo_command, "_demo", lambda archive, shown, own: seen.append(shown) or True
+    )
+    code, _ = _invoke("--db", "postgresql://u:secret@127.0.0.1/db", "demo")
+    assert code == 0 and seen == ["postgresql://u:***@127.0.0.1/db"]
+
+
+def test_serve_a_state_of_a_snapshot(tmp_path: Path) -> None:
+    url = "https://www.osce.org/a"
+    write_snapshot(tmp_path, [(SnapshotPage(url=url, file="a.html"), "first")])
+    write_snapshot(tmp_path, [(SnapshotPage(url=url, file="a2.html"), "second")], state="later")
+    for state, body in ((None, b"first"), ("later", b"second")):
+        with serve(tmp_path, state=state) as server:
+            assert urlopen(server.url_for(url), timeout=10).read() == body
+    with pytest.raises(ReplayError, match=r"is not a snapshot: no manifest\.gone\.json"):
+        serve(tmp_path, state="gone")

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 
 from crawler import extract
-from crawler.extract import (
-    clean_text,
-    error_page_reason,
-    extract_fallback,
-    html_error_reason,
-    is_truncated,
-)
+from crawler.extract import clean_text, extract_fallback, is_truncated
+from crawler.pagecheck import error_page_reason, html_error_reason
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GENERIC = FIXTURES / "generic" / "europesecuritynews"
@@ -170,9 +165,9 @@ def test_precision_kept_when_close_to_default(monkeypatch: pytest.MonkeyPatch) -
         ("Access Denied", "You don't have permission to access this server.", "access denied"),
         ("Just a moment...", "Checking your browser before accessing osce.org.", "access denied"),
         ("Attention Required! | Cloudflare", "Please complete the captcha", "access denied"),
-        ("Log in", "Please log in to continue.", "access denied"),
+        ("Log in", "Please log in to continue.", "login wall"),
         ("Site under maintenance", "We will be back soon.", "maintenance page"),
-        (None, "The service is temporarily unavailable. Please try later.", "maintenance page"),
+        (None, "We are performing scheduled maintenance. Please try later.", "maintenance page"),
     ],
 )
 def test_error_page_reason_names_the_reason(title: str | None, text: str, reason: str) -> None:
@@ -186,6 +181,7 @@ def test_error_page_reason_names_the_reason(title: str | None, text: str, reason
         ("Forbidden weapons trade on the rise", "Trade in forbidden weapons rose in 2020."),
         ("New report on access to justice", "Access denied to detainees " + "x " * 900),
         ("404 officers trained in Tajikistan", "DUSHANBE, 2 May 2021 - Some 404 officers…"),
+        ("Access denied: report on detention", "VIENNA, 3 March 2020 - A report on access…"),
     ],
 )
 def test_error_page_reason_lets_releases_through(title: str, text: str) -> None:

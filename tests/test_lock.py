@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -59,3 +60,53 @@ def test_a_lock_file_left_by_a_killed_daemon_names_no_holder(tmp_path) -> None:
     assert lock.holder() == f"pid {os.getpid()}"
     lock.release()
     engine.dispose()
+
+
+def test_every_name_of_one_sqlite_file_finds_the_same_lock(tmp_path, monkeypatch) -> None:
+    """A symlink, a ``file:`` URI or a relative path do not start a second daemon."""
+    real = tmp_path / "data" / "archive.db"
+    real.parent.mkdir()
+    (tmp_path / "link.db").symlink_to(real)
+    monkeypatch.chdir(tmp_path)
+    names = [
+        "sqlite:///link.db",
+        f"sqlite:///file:{tmp_path / 'link.db'}?uri=true&mode=rwc",
+        f"sqlite:///file://{tmp_path / 'data' / 'archive.db'}?uri=true",
+        "sqlite:///data/../data/archive.db",
+    ]
+    holder_engine = make_engine(f"sqlite:///{real}")
+    holder = ArchiveLock(holder_engine)
+    holder.acquire()
+    try:
+        for name in names:
+            engine = make_engine(name)
+            with pytest.raises(DaemonRunning, match=f"lock file {real}.lock"):
+                ArchiveLock(engine).acquire()
+            assert ArchiveLock(engine).holder() == f"pid {os.getpid()}", name
+            engine.dispose()
+    finally:
+        holder.release()
+        holder_engine.dispose()
+    memory = make_engine("sqlite:///file::memory:?uri=true")
+    assert ArchiveLock(memory)._file_path() is None  # nothing to share, nothing to lock
+    memory.dispose()
+
+
+def test_a_second_daemon_through_a_symlink_is_refused(tmp_path) -> None:
+    real = tmp_path / "archive.db"
+    (tmp_path / "link.db").symlink_to(real)
+    engine = make_engine(f"sqlite:///{real}")
+    lock = ArchiveLock(engine)
+    lock.acquire()
+    try:
+        second = subprocess.run(
+            [sys.executable, "-c", "from presswatch.cli import main; main()", "--db", f"sqlite:///{tmp_path / 'link.db'}",
+             "daemon", "--once"],
+            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        lock.release()
+        engine.dispose()
+    assert second.returncode == 1, second.stderr
+    assert f"another presswatch daemon (pid {os.getpid()})" in second.stdout + second.stderr
+    assert "Traceback" not in second.stderr

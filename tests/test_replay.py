@@ -10,6 +10,7 @@ import gzip
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -411,3 +412,69 @@ def test_handler_without_replay_is_scrapys_http_handler(
     assert [(i["url"], i["status"], i["flags"]) for i in items] == [(url, 200, [])]
     assert "Release one" in items[0]["body"]
     assert server.requests.keys(200) == ["www.example.org/news/release-1"]
+
+
+# --- load and hostile requests ------------------------------------------------------------
+
+
+def _raw(server: ReplayServer, request: bytes) -> bytes:
+    """Send raw bytes on a fresh connection; everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_burst_of_connections_is_answered_at_once(server: ReplayServer) -> None:
+    """Socketserver's backlog of 5 dropped such bursts: clients waited out SYN retries."""
+    request = b"GET /www.example.org/gone HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        answers = list(pool.map(lambda _: _raw(server, request), range(200)))
+    assert all(a.startswith(b"HTTP/1.1 410") for a in answers)
+    assert server.requests[410] == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        (b"Content-Length: abc\r\n", 400),
+        (b"Content-Length: -5\r\n", 400),
+        (b"Content-Length: 5\r\nContent-Length: 6\r\n", 400),
+        (b"Content-Length: \xd9\xa1\r\n", 400),
+        (b"Transfer-Encoding: chunked\r\n", 411),
+        (b"Content-Length: 99999999999999\r\n", 413),
+    ],
+)
+def test_bad_or_huge_bodies_are_refused_unread(
+    server: ReplayServer, headers: bytes, status: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    request = b"POST /www.example.org/news/release-1 HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    answer = _raw(server, request)  # returns: the server closed without waiting for a body
+    assert answer.startswith(f"HTTP/1.1 {status}".encode()), answer[:80]
+    assert b"Connection: close" in answer
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_body_is_skipped_and_the_connection_kept(server: ReplayServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("POST", "/www.example.org/news/release-1", body=b"x" * 200_000)
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Allow")) == (405, "GET, HEAD")
+    response.read()
+    conn.request("GET", "/www.example.org/news/release-1")  # same connection
+    assert conn.getresponse().status == 200
+    conn.close()
+
+
+def test_bad_targets_are_400_without_traceback(
+    server: ReplayServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for target in (b"/[::1/x", b"http://[::1/x"):
+        answer = _raw(
+            server, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        assert answer.startswith(b"HTTP/1.1 400"), (target, answer[:80])
+    assert b"400 - Bad request" in _raw(server, b"GET /x HTTP/one\r\n\r\n")
+    assert "Traceback" not in capfd.readouterr().err

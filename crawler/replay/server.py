@@ -29,11 +29,13 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
 
-from crawler.replay.snapshot import MANIFEST, SnapshotPage, load_manifest, url_key
+from crawler.replay.snapshot import SnapshotPage, load_manifest, manifest_name, url_key
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+MAX_BODY = 1024 * 1024  # request bodies above this are refused (413) unread
+IDLE_TIMEOUT = 60.0  # seconds a keep-alive connection may sit idle before it is closed
 _QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
@@ -95,8 +97,9 @@ class Answer:
 class Snapshot:
     """One snapshot directory: its manifest (re-read on change), scripts and file bodies."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, state: str | None = None) -> None:
         self.directory = directory.resolve()
+        self.state = state
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
         self._pages: dict[str, SnapshotPage] = {}
@@ -107,11 +110,11 @@ class Snapshot:
 
     def pages(self) -> dict[str, SnapshotPage]:
         """The manifest's pages, re-read when the file's mtime, size or inode changed."""
-        manifest = self.directory / MANIFEST
+        manifest = self.directory / manifest_name(self.state)
         try:
             st = manifest.stat()
         except FileNotFoundError as exc:
-            raise ReplayError(f"{self.directory} is not a snapshot: no {MANIFEST}") from exc
+            raise ReplayError(f"{self.directory} is not a snapshot: no {manifest.name}") from exc
         signature = (st.st_mtime_ns, st.st_size, st.st_ino)
         with self._lock:
             if signature != self._signature:
@@ -124,7 +127,7 @@ class Snapshot:
 
     def _load(self, signature: tuple[int, int, int]) -> None:
         try:
-            pages = load_manifest(self.directory)
+            pages = load_manifest(self.directory, self.state)
         except ValueError as exc:
             raise ReplayError(str(exc)) from exc
         for page in pages.values():
@@ -238,12 +241,18 @@ def index_page(snapshot: Snapshot) -> bytes:
 
 
 HTML = "text/html; charset=utf-8"
+_NOT_ALLOWED = Answer(405, [("Content-Type", HTML), ("Allow", "GET, HEAD")], status_page(405))
+
+
+def _bad_request(detail: str) -> Answer:
+    return Answer(400, [("Content-Type", HTML)], status_page(400, detail))
 
 
 class ReplayRequestHandler(BaseHTTPRequestHandler):
     """Answers GET and HEAD from the server's snapshot; HTTP/1.1 with keep-alive."""
 
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT  # an abandoned keep-alive connection must not hold a thread forever
     server: ReplayHTTPServer
 
     def version_string(self) -> str:
@@ -269,10 +278,9 @@ class ReplayRequestHandler(BaseHTTPRequestHandler):
         self._reply(head=True)
 
     def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        answer = Answer(405, [("Content-Type", HTML), ("Allow", "GET, HEAD")], status_page(405))
-        self._send(answer, head=False, key=self._key())
+        self._reply(head=False)
+
+    do_PUT = do_PATCH = do_DELETE = do_POST  # noqa: N815
 
     def _key(self) -> str:
         """The URL key from ``/<host><path>?<query>`` (or an absolute URL, as a proxy gets)."""
@@ -282,13 +290,42 @@ class ReplayRequestHandler(BaseHTTPRequestHandler):
         return url_key(target)
 
     def _reply(self, head: bool) -> None:
-        key = self._key()
+        key = self.path
         try:
-            answer = self._answer(key)
+            answer = self._skip_body()
+            if answer is None:
+                key = self._key()
+                answer = self._answer(key) if self.command in ("GET", "HEAD") else _NOT_ALLOWED
         except ReplayError as exc:
             log.error("replay: %s", exc)
             answer = Answer(500, [("Content-Type", HTML)], status_page(500, str(exc)))
+        except ValueError as exc:  # a target url_key cannot read ("/[::1", a bad port)
+            answer = _bad_request(f"bad request target: {exc}")
         self._send(answer, head, key)
+
+    def _skip_body(self) -> Answer | None:
+        """Read past a request body unkept; an Answer (connection closed) when it cannot be."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return Answer(411, [("Content-Type", HTML)], status_page(411, "send Content-Length"))
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            return None
+        if len(set(values)) > 1 or not values[0].strip().isdigit() or not values[0].isascii():
+            self.close_connection = True
+            return _bad_request(f"malformed Content-Length: {', '.join(values)!r}")
+        length = int(values[0])
+        if length > MAX_BODY:
+            self.close_connection = True
+            detail = f"request body of {length} bytes exceeds the {MAX_BODY}-byte limit"
+            return Answer(413, [("Content-Type", HTML)], status_page(413, detail))
+        while length > 0:
+            chunk = self.rfile.read(min(length, 64 * 1024))
+            if not chunk:
+                self.close_connection = True
+                break
+            length -= len(chunk)
+        return None
 
     def _answer(self, key: str) -> Answer:
         snapshot = self.server.snapshot
@@ -341,16 +378,25 @@ class ReplayRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if answer.status != 304:
             self.send_header("Content-Length", str(len(answer.body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if not head and answer.status != 304:
             self.wfile.write(answer.body)
 
 
 class ReplayHTTPServer(ThreadingHTTPServer):
-    """A threading server bound to one Snapshot, closing its open connections on close."""
+    """A threading server bound to one Snapshot, closing its open connections on close.
+
+    The listen backlog is the system's maximum, not socketserver's 5: a crawl opens a burst
+    of connections at once, and a full accept queue makes the kernel drop the handshake's
+    last step; such a connection completes only when a retransmission, backed off 1, 2, 4,
+    8, 16 s, finds room, so requests hung for seconds, then past Scrapy's download timeout.
+    """
 
     daemon_threads = True
     allow_reuse_port = False
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, port: int, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -376,7 +422,7 @@ class ReplayHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         if isinstance(sys.exc_info()[1], _QUIET_ERRORS):
             return  # the client went away (a timeout test, a stopped crawl)
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        log.exception("replay: request from %s failed", client_address)
 
 
 class ReplayServer:
@@ -413,9 +459,9 @@ class ReplayServer:
         self.close()
 
 
-def serve(directory: Path, port: int = 0) -> ReplayServer:
-    """Serve ``directory`` on 127.0.0.1:``port`` (0: any free port) in a background thread."""
-    snapshot = Snapshot(Path(directory))
+def serve(directory: Path, port: int = 0, state: str | None = None) -> ReplayServer:
+    """Serve ``directory`` (in ``state``) on 127.0.0.1:``port`` (0: any free port) in a thread."""
+    snapshot = Snapshot(Path(directory), state)
     try:
         httpd = ReplayHTTPServer(port, snapshot)
     except OSError as exc:

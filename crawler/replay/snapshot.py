@@ -25,6 +25,10 @@ Optional extensions (docs/snapshots.md): ``location`` is sent as the Location he
 redirect: ``{"url": ..., "status": 301, "location": "https://host/new"}``), ``headers`` adds
 response headers (``{"Retry-After": "5"}``), and ``gzip`` true compresses the body when the
 client accepts gzip, as most real servers do.
+
+A snapshot may hold more than one **state** of the sites: ``manifest.STATE.json`` lists the
+pages as they were at another moment, in the same format, sharing the page files with
+``manifest.json`` (the default state). ``serve(directory, state="edited")`` serves it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 MANIFEST = "manifest.json"
+
+
+def manifest_name(state: str | None = None) -> str:
+    """The manifest of a state: ``manifest.json`` for the default, else ``manifest.STATE.json``."""
+    return f"manifest.{state}.json" if state else MANIFEST
 
 
 @dataclass
@@ -63,23 +72,29 @@ def url_key(url: str) -> str:
     return f"{key}?{parts.query}" if parts.query else key
 
 
-def load_manifest(directory: Path) -> dict[str, SnapshotPage]:
-    """The pages of a snapshot by URL key. Raises ValueError naming what is wrong."""
-    path = directory / MANIFEST
+def load_manifest(directory: Path, state: str | None = None) -> dict[str, SnapshotPage]:
+    """The pages of a snapshot (in ``state``) by URL key. Raises ValueError naming what is wrong."""
+    path = directory / manifest_name(state)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         pages = [SnapshotPage(**entry) for entry in data["pages"]]
     except FileNotFoundError as exc:
-        raise ValueError(f"{directory} is not a snapshot: no {MANIFEST}") from exc
+        raise ValueError(f"{directory} is not a snapshot: no {path.name}") from exc
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: malformed manifest ({exc})") from exc
     return {url_key(page.url): page for page in pages}
 
 
 def write_snapshot(
-    directory: Path, pages: Iterable[tuple[SnapshotPage, bytes | str | None]], name: str = ""
+    directory: Path,
+    pages: Iterable[tuple[SnapshotPage, bytes | str | None]],
+    name: str = "",
+    state: str | None = None,
 ) -> Path:
-    """Write pages and their manifest into ``directory``; returns the manifest path."""
+    """Write pages and the manifest of ``state`` into ``directory``; returns the manifest path.
+
+    A page given with content None names a file that is already in place.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     entries = []
     for page, content in pages:
@@ -91,7 +106,7 @@ def write_snapshot(
             data = content.encode("utf-8") if isinstance(content, str) else content
             target.write_bytes(data)
         entries.append({k: v for k, v in asdict(page).items() if k == "url" or v != _DEFAULTS[k]})
-    manifest = directory / MANIFEST
+    manifest = directory / manifest_name(state)
     manifest.write_text(
         json.dumps(
             {"name": name or directory.name, "pages": entries}, indent=1, ensure_ascii=False

@@ -6,7 +6,8 @@ import importlib
 from datetime import date
 from functools import cache
 
-from crawler.extract import extract_fallback, html_error_reason
+from crawler.extract import extract_fallback
+from crawler.pagecheck import html_error_reason
 from crawler.sites.base import ReleaseFields, Site
 
 SITE_MODULES = ("osce", "unis", "sco", "unodc")

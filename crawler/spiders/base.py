@@ -10,7 +10,8 @@ module (crawler.sites). Arguments (``scrapy crawl osce -a name=value``):
 
 - ``max_pages``: listing pages to walk at most (default 3; 0 walks them all).
 - ``full``: walk the whole listing (backfill), same as ``max_pages=0``, no early stop.
-  With ``-s JOBDIR=…`` (as `presswatch crawl --full` does) an interrupted backfill resumes.
+  With ``-s JOBDIR=…`` (as `presswatch crawl --full` does) an interrupted backfill resumes;
+  crawler.jobdir locks the JOBDIR and deletes it when the backfill finishes.
 - ``since``: ISO date floor; listing items published before it are not followed.
 - ``kinds``: comma-separated listing content types to keep (default: the site's own set,
   e.g. OSCE's "Press release,Press statement"); ``kinds=all`` keeps every item.
@@ -18,7 +19,6 @@ module (crawler.sites). Arguments (``scrapy crawl osce -a name=value``):
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,8 +27,10 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler.extract import error_page_reason, is_truncated
+from crawler.extract import is_truncated
+from crawler.failures import failure_reason
 from crawler.items import PageError, PageGone, PageNotModified, Release
+from crawler.pagecheck import error_page_reason, html_error_reason, release_page_problem
 from crawler.revisit import RevisitPolicy
 from crawler.sites import UnreadablePage, get_site, read_release
 from crawler.sites.base import ListingEntry, ListingPage, Site
@@ -36,7 +38,7 @@ from storage.db import open_archive
 from storage.queries import KnownRelease, known_releases
 from storage.urls import canonical_url
 
-HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "": none sent, the body decides
 DEFAULT_MAX_PAGES = 3
 
 
@@ -115,12 +117,20 @@ class ReleaseSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
-            yield PageError(self.name, response.url, "listing page is not text")
+            yield PageError(
+                self.name, response.url, f"listing page is not HTML: {_type(response)}", "listing"
+            )
             return
         self.pages_walked += 1
         listing = self.site.parser_for().parse_listing(response.url, response.text)
         if not listing.entries:
-            yield PageError(self.name, response.url, "listing page has no release links")
+            reason = html_error_reason(response.text)
+            yield PageError(
+                self.name, response.url,
+                f"listing page is an error page: {reason}" if reason
+                else "listing page has no release links",
+                "listing",
+            )  # fmt: skip
         all_known = True
         for entry in listing.entries:
             if not self.wanted(entry):
@@ -154,15 +164,18 @@ class ReleaseSpider(scrapy.Spider):
         if response.status == 304:
             yield PageNotModified(self.name, response.url)
             return
-        content_type = response.headers.get(b"Content-Type", b"").split(b";")[0].strip().lower()
-        is_html = not content_type or content_type in HTML_TYPES
-        if not isinstance(response, TextResponse) or not is_html:
+        content_type = _type(response)
+        if not isinstance(response, TextResponse) or content_type not in HTML_TYPES:
             self.crawler.stats.inc_value("presswatch/skipped_non_html")
-            self.logger.debug("skipped %s (%s)", response.url, content_type.decode() or "binary")
+            kind = content_type or "binary body without a Content-Type"
+            yield PageError(self.name, response.url, f"not an HTML page: {kind}")
             return
         html = response.text
         if is_truncated(html):  # never archive half a page as an edit
             yield PageError(self.name, response.url, "truncated HTML document (no </html>)")
+            return
+        if problem := release_page_problem(self.site, response.url, html, response.status):
+            yield PageError(self.name, response.url, problem)
             return
         fetched_at = datetime.now(UTC)
         try:
@@ -171,7 +184,11 @@ class ReleaseSpider(scrapy.Spider):
             yield PageError(self.name, response.url, str(exc))
             return
         if reason := error_page_reason(fields.title, fields.body):
-            yield PageError(self.name, response.url, reason)
+            yield PageError(
+                self.name,
+                response.url,
+                f"error page served with status {response.status}: {reason}",
+            )
             return
         yield Release(
             source=self.name, url=response.url, fields=fields, fetched_at=fetched_at,
@@ -179,18 +196,22 @@ class ReleaseSpider(scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
         )  # fmt: skip
 
-    def closed(self, reason: str) -> None:
-        """A finished backfill forgets its saved state, so the next --full starts afresh."""
-        jobdir = self.crawler.settings.get("JOBDIR")
-        if jobdir and reason == "finished":
-            shutil.rmtree(jobdir, ignore_errors=True)
-
     def failed(self, failure: Failure) -> Iterator[PageError]:
-        """A request that failed for good (timeout, 5xx after retries, DNS): a run error."""
+        """A request that failed for good (timeout, 5xx after retries, DNS): a run error.
+
+        One robots.txt forbids is skipped by policy (counted by the middleware), no error.
+        """
         request = failure.request  # type: ignore[attr-defined]
-        response = getattr(failure.value, "response", None)
-        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        yield PageError(self.name, request.url, f"{type(failure.value).__name__}: {reason}")
+        if (reason := failure_reason(failure, self.crawler.settings)) is not None:
+            url = request.meta.get("redirect_urls", [request.url])[0]  # the URL that was asked
+            page = "listing" if request.meta.get("page_kind") == "listing" else "release"
+            yield PageError(self.name, url, reason, page)
+
+
+def _type(response: Response) -> str:
+    """The response's media type, lower case, without parameters ("" when none is sent)."""
+    value = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    return value.split(";")[0].strip().lower()
 
 
 def _header(response: Response, name: bytes) -> str | None:
