@@ -19,7 +19,7 @@ from presswatch import context, daemon_commands
 from presswatch.cli import main
 from scheduler.daemon import Daemon, RunReport
 from scheduler.options import Config
-from scheduler.runner import CrawlResult
+from scheduler.runner import CrawlResult, Progress
 from storage.archive import Archive, ParsedRelease, finish_run, start_run
 from storage.db import open_archive
 
@@ -132,7 +132,7 @@ def test_daemon_log_summary_counts_first_strike_404s(caplog, tmp_path) -> None:
     counts = {"items": 3, "unchanged": 1, "missing": 2}
     with caplog.at_level(logging.INFO, logger="presswatch.daemon"):
         daemon._log_report(RunReport("osce", "ok", 1.0, None, counts),
-                           CrawlResult("osce", 0, 1.0, counts, tmp_path / "x.log"))  # fmt: skip
+                           CrawlResult("osce", 1, 0, 1.0, Progress(counts=counts), tmp_path / "x.log"))  # fmt: skip
     assert "osce run ok in 1.0s: 3 items, 2 missing" in caplog.text
     name = daemon._log_path("osce").name  # named by the UTC time
     assert re.fullmatch(r"osce-\d{8}T\d{6}-\d{6}Z\.log", name), name
