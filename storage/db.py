@@ -15,6 +15,7 @@ import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event, text
@@ -76,6 +77,10 @@ def _sqlite_begin(conn: Any) -> None:
 
 def _check_sqlite_folder(database: str, default: bool) -> None:
     """Create the default data folder; any other folder must exist already."""
+    if database.startswith("file:"):  # an SQLite URI filename (``?uri=true``)
+        database = urlsplit(database).path
+        if database in ("", ":memory:"):
+            return
     folder = Path(database).expanduser().absolute().parent
     if default:
         try:

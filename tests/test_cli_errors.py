@@ -81,6 +81,7 @@ def test_ascii_id_still_works(twelve: str) -> None:
         ("/proc/presswatch.db", "cannot open the SQLite archive /proc/presswatch.db"),
         ("{tmp}/missing/pw.db", "the folder {tmp}/missing does not exist"),
         ("sqlite:///{tmp}/missing/pw.db", "the folder {tmp}/missing does not exist"),
+        ("sqlite:///file:{tmp}/missing/pw.db?uri=true", "the folder {tmp}/missing does not exist"),
         ("{tmp}/junk.db", "{tmp}/junk.db is not a presswatch archive"),
         ("not a url://x", "not a database URL or path"),
     ],
