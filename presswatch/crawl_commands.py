@@ -20,7 +20,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.replay.server import ReplayError, run_forever
 from crawler.sites import registry
-from presswatch.context import DATE, Context, console, pass_context
+from presswatch.context import DATE, Context, console, describe_counts, pass_context
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
 from storage.notifications import settle_run
 
@@ -28,14 +28,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 INTERRUPT_GRACE = 2.0  # seconds a crawl gets after SIGTERM on Ctrl-C, before SIGKILL
 SETTLE_RETRIES = (1, 2, 4, 8)  # pauses (s) while the database is away as a crawl ends
 SHOWN_ERRORS = 3  # a crawl's errors listed under its summary line
-SUMMARY_KEYS = ("new", "changed", "restored", "unchanged", "removed", "missing", "errors")
-
-
-def _describe(counts: dict[str, int]) -> str:
-    parts = [f"{counts[k]} {k}" for k in SUMMARY_KEYS if counts.get(k)]
-    if counts.get("not_modified"):
-        parts.append(f"{counts['not_modified']} answered 304")
-    return ", ".join(parts) or "nothing new"
 
 
 class Interrupt:
@@ -97,7 +89,7 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
 
             def crawl(source: str) -> tuple[CrawlResult, datetime]:
                 def update(counts: dict[str, int]) -> None:
-                    progress.update(tasks[source], description=_describe(counts))
+                    progress.update(tasks[source], description=describe_counts(counts))
 
                 started = datetime.now(UTC)
                 log_path = log_dir / f"{source}-{stamp}.log"
@@ -154,7 +146,7 @@ def _settle(
     health = f" [yellow]{status}: {escape(health or '')}[/yellow]" if status != "ok" else ""
     console.print(
         f"{mark} {result.source}[/]: run {run.id}, {counts.get('requests', 0)} requests — "
-        f"{_describe(counts)} in {result.seconds:.1f}s{health}"
+        f"{describe_counts(counts)} in {result.seconds:.1f}s{health}"
     )
     for url, reason in errors:
         console.print(f"    {url}: {reason}", markup=False, highlight=False, soft_wrap=True)
@@ -174,11 +166,13 @@ def _check_replay(url: str | None) -> None:
 
 
 def _check_sources(sources: Sequence[str]) -> list[str]:
+    """The sources asked for, lower-cased and once each (all when none); unknown ones refused."""
     known = sorted(registry())
-    unknown = [s for s in sources if s not in known]
+    asked = [s.lower() for s in sources]
+    unknown = [s for s, key in zip(sources, asked, strict=True) if key not in known]
     if unknown:
         raise click.ClickException(f"unknown source {unknown[0]!r} (known: {', '.join(known)})")
-    return list(dict.fromkeys(sources)) or known
+    return list(dict.fromkeys(asked)) or known
 
 
 @click.command()

@@ -6,10 +6,12 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from presswatch.cli import main
+from presswatch.crawl_commands import _check_sources
 from storage.archive import Archive, ParsedRelease
 from storage.db import open_archive
 
@@ -208,3 +210,9 @@ def test_db_upgrade(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     assert run(url, "db", "upgrade")[1].startswith("upgraded")
     assert run(url, "db", "upgrade")[1].startswith("already up to date")
+
+
+def test_crawl_takes_source_names_in_any_case_once_each() -> None:
+    assert _check_sources(["OSCE", "osce", "Unis"]) == ["osce", "unis"]
+    with pytest.raises(click.ClickException, match="unknown source 'NATO'"):
+        _check_sources(["NATO"])

@@ -196,7 +196,9 @@ def test_retry_after_is_honoured(drill: Drill) -> None:
 def test_redirect_loops_and_storms_stop_after_their_retries(drill: Drill) -> None:
     for name, per_crawl in (("500 storm", 2), ("redirect loop", 1)):
         hits = drill.server.hits_of(drill.targets[name])
-        assert len(hits) == 1 + 2 * per_crawl, name  # the clean crawl, then two faulty ones
+        # The clean crawl, then two faulty ones: never more than that. Under load a request
+        # the 2 s timeout gave up on may close before the server read it, so one may be missed.
+        assert 1 + 2 * per_crawl - 1 <= len(hits) <= 1 + 2 * per_crawl, name
 
 
 def test_run_status_follows_the_outcome_rules(drill: Drill) -> None:
