@@ -107,7 +107,11 @@ def _literal(cell: str) -> Any:
 
 def describe_counts(counts: dict[str, int]) -> str:
     """A run's counts in words: "2 new, 1 missing, 9 answered 304"."""
-    parts = [f"{counts[k]} {k}" for k in SUMMARY_COUNTS if counts.get(k)]
+    parts = [
+        f"{counts[k]} {'error' if k == 'errors' and counts[k] == 1 else k}"
+        for k in SUMMARY_COUNTS
+        if counts.get(k)
+    ]
     if counts.get("not_modified"):
         parts.append(f"{counts['not_modified']} answered 304")
     return ", ".join(parts) or "nothing new"

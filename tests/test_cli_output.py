@@ -17,6 +17,7 @@ from rich.console import Console
 
 from presswatch import context, daemon_commands
 from presswatch.cli import main
+from presswatch.context import describe_counts
 from scheduler.daemon import Daemon, RunReport
 from scheduler.options import Config
 from scheduler.runner import CrawlResult, Progress
@@ -161,3 +162,11 @@ def test_status_on_a_narrow_terminal_keeps_its_headers(
         "run",
     ]
     assert "answered" in screen.file.getvalue()  # a cell may wrap, a header never is cut
+
+
+def test_run_counts_in_words() -> None:
+    assert describe_counts({"new": 2, "errors": 1, "not_modified": 9}) == (
+        "2 new, 1 error, 9 answered 304"
+    )
+    assert describe_counts({"errors": 3}) == "3 errors"
+    assert describe_counts({}) == "nothing new"
