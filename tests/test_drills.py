@@ -222,12 +222,19 @@ def test_crawl_of_a_killed_parent_dies_and_its_secret_stays_off_its_command_line
 
 
 def test_two_crawls_at_once_each_report_their_own_run(tmp_path: Path) -> None:
+    """An incremental crawl and a --full backfill of one source at once."""
     snapshot = tmp_path / "snapshot"
     write_sco(snapshot, [sco_release(n) for n in range(1, 4)])
     db = f"sqlite:///{tmp_path / 'a.db'}"
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}  # the backfill's JOBDIR
     with serve(snapshot) as server:
         cmd = [str(PRESSWATCH), "--db", db, "crawl", "sco", "--replay", server.url]
-        crawls = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        crawls = [
+            subprocess.Popen(cmd + extra, stdout=subprocess.PIPE, text=True, env=env)
+            for extra in ([], ["--full"])
+        ]
         outs = [c.communicate(timeout=90)[0] for c in crawls]
     reported = sorted(int(re.search(r"sco: run (\d+),", out)[1]) for out in outs)  # type: ignore[index]
     assert reported == [r.id for r in runs(db)] and len(set(reported)) == 2, outs
+    assert [c.returncode for c in crawls] == [0, 0], outs
+    assert_archived_once(db, 3)
