@@ -97,9 +97,9 @@ def test_metadata_holds_only_the_keys_the_page_shows() -> None:
     assert fields.metadata == {"content_type": "Press release"}
 
 
-def test_a_page_without_body_node_gives_none() -> None:
+def test_a_page_without_body_node_has_no_body() -> None:
     html = (FIXTURES / "listing_page0.html").read_text(encoding="utf-8")
-    assert OsceParser2023().parse_release(LISTING_URL, html) is None
+    assert OsceParser2023().parse_release(LISTING_URL, html).body == ""
 
 
 def test_listing_keeps_every_kind_and_the_spider_filter_keeps_releases_and_statements() -> None:
