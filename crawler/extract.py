@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -108,6 +109,63 @@ def text_lines(node: Selector) -> list[str]:
     return [line for line in (clean_text(t) for t in text.split("\n")) if line]
 
 
+_LINE_BREAK = "\x00"  # a line break while paragraphs are gathered
+
+
+class _Paragraphs:
+    """Gathers the text of an element tree into paragraphs: block elements end one, and so
+    does a double line break when ``split_breaks``; a single line break is a space.
+
+    ``block`` tells block tags, ``line_break`` is the tag of a line break, ``skip`` tells the
+    elements to leave out, and ``whole`` gives the text of an element read as one paragraph
+    (or None to walk into it).
+    """
+
+    def __init__(
+        self,
+        block: Callable[[str], bool],
+        line_break: str,
+        split_breaks: bool,
+        skip: Callable[[etree._Element], bool] = lambda el: False,
+        whole: Callable[[etree._Element], str | None] = lambda el: None,
+    ) -> None:
+        self.block, self.line_break, self.split_breaks = block, line_break, split_breaks
+        self.skip, self.whole = skip, whole
+        self.paragraphs: list[str] = []
+        self.current: list[str] = []
+
+    def flush(self) -> None:
+        text = "".join(self.current)
+        parts = re.split(rf"{_LINE_BREAK}\s*{_LINE_BREAK}", text) if self.split_breaks else [text]
+        for part in parts:
+            if cleaned := clean_text(part.replace(_LINE_BREAK, " ")):
+                self.paragraphs.append(cleaned)
+        self.current.clear()
+
+    def walk(self, el: etree._Element) -> None:
+        if not isinstance(el.tag, str) or self.skip(el):
+            return
+        if (line := self.whole(el)) is not None:
+            self.flush()
+            self.current.append(line)
+            self.flush()
+            return
+        tag = el.tag.lower()
+        block = self.block(tag)
+        if block:
+            self.flush()
+        if tag == self.line_break:
+            self.current.append(_LINE_BREAK)
+        if el.text:
+            self.current.append(el.text)
+        for child in el:
+            self.walk(child)
+            if child.tail:
+                self.current.append(child.tail)
+        if block:
+            self.flush()
+
+
 def block_text(node: Selector | SelectorList | None, skip: tuple[str, ...] = ()) -> str:
     """The text under ``node`` with block elements as paragraphs, one blank line apart.
 
@@ -120,40 +178,17 @@ def block_text(node: Selector | SelectorList | None, skip: tuple[str, ...] = ())
     for sel in nodes:
         for query in skip:
             skipped.update(s.root for s in sel.css(query))
-    paragraphs: list[str] = []
-    current: list[str] = []
-
-    def flush() -> None:
-        text = clean_text("".join(current))
-        if text:
-            paragraphs.append(text)
-        current.clear()
-
-    def walk(el: etree._Element) -> None:
-        if not isinstance(el.tag, str) or el in skipped:
-            return
-        tag = el.tag.lower()
-        if tag in SKIP_TAGS:
-            return
-        block = tag in BLOCK_TAGS
-        if block:
-            flush()
-        if tag == "br":
-            current.append("\n")
-        if el.text:
-            current.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                current.append(child.tail)
-        if block:
-            flush()
-
+    gather = _Paragraphs(
+        BLOCK_TAGS.__contains__,
+        "br",
+        split_breaks=False,
+        skip=lambda el: el in skipped or el.tag.lower() in SKIP_TAGS,
+    )
     for sel in nodes:
         if isinstance(sel.root, etree._Element):
-            walk(sel.root)
-            flush()
-    return "\n\n".join(paragraphs)
+            gather.walk(sel.root)
+            gather.flush()
+    return "\n\n".join(gather.paragraphs)
 
 
 def paragraphs_of(body: str) -> list[str]:
@@ -340,7 +375,6 @@ _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")  # " | Site name" a
 _OUT_BLOCKS = frozenset(
     ["p", "head", "list", "item", "table", "row", "cell", "quote", "code", "div", "note"]
 )
-_LINE_BREAK = "\x00"
 
 
 def _row_is_line(row: etree._Element) -> bool:
@@ -360,40 +394,16 @@ def fallback_blocks(body: etree._Element) -> list[str]:
     paragraph of its own; two line breaks in a row end a paragraph; table cells that hold
     paragraphs (nested-table layouts) are split, rows of inline cells are one paragraph.
     """
-    paragraphs: list[str] = []
-    current: list[str] = []
 
-    def flush() -> None:
-        for part in re.split(rf"{_LINE_BREAK}\s*{_LINE_BREAK}", "".join(current)):
-            if text := clean_text(part.replace(_LINE_BREAK, " ")):
-                paragraphs.append(text)
-        current.clear()
+    def whole(el: etree._Element) -> str | None:
+        if el.tag != "row" or not _row_is_line(el):
+            return None
+        return " ".join(clean_text(" ".join(cell.itertext())) for cell in el)
 
-    def walk(el: etree._Element) -> None:
-        if not isinstance(el.tag, str):
-            return
-        if el.tag == "row" and _row_is_line(el):
-            flush()
-            current.append(" ".join(clean_text(" ".join(cell.itertext())) for cell in el))
-            flush()
-            return
-        block = el.tag in _OUT_BLOCKS
-        if block:
-            flush()
-        if el.tag == "lb":
-            current.append(_LINE_BREAK)
-        if el.text:
-            current.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                current.append(child.tail)
-        if block:
-            flush()
-
-    walk(body)
-    flush()
-    return paragraphs
+    gather = _Paragraphs(_OUT_BLOCKS.__contains__, "lb", split_breaks=True, whole=whole)
+    gather.walk(body)
+    gather.flush()
+    return gather.paragraphs
 
 
 def _trafilatura_blocks(url: str, tree: etree._Element) -> list[str]:
