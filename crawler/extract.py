@@ -478,6 +478,17 @@ def _is_heading(paragraph: str) -> bool:
     return len(paragraph) <= HEADING_MAX_CHARS and not _SENTENCE_END.search(paragraph)
 
 
+def _chars(paragraphs: list[str]) -> int:
+    return sum(map(len, paragraphs))
+
+
+def _after_date_line(paragraphs: list[str]) -> list[str]:
+    """Without the short date line under a heading ("4 May 2023")."""
+    while paragraphs and len(paragraphs[0]) <= 40 and parse_date(paragraphs[0]):
+        paragraphs = paragraphs[1:]
+    return paragraphs
+
+
 def _release_part(paragraphs: list[str], title: str | None) -> tuple[list[str], str | None]:
     """The release's paragraphs, and its title when the blocks show a better one.
 
@@ -490,13 +501,15 @@ def _release_part(paragraphs: list[str], title: str | None) -> tuple[list[str], 
     """
     key = (title or "").lower()
     at = next((i for i, p in enumerate(paragraphs) if key and p.lower() == key), None)
+    if at is not None and _chars(paragraphs[:at]) > _chars(paragraphs[at + 1 :]):
+        at = None  # the title quoted below the text (a "read more" link), not its heading
     if at is not None:
         lead: list[str] = []
         for paragraph in reversed(paragraphs[max(0, at - FALLBACK_LEAD_BLOCKS) : at]):
             if not _is_prose(paragraph):
                 break
             lead.insert(0, paragraph)
-        paragraphs = lead + paragraphs[at + 1 :]
+        paragraphs = lead + _after_date_line(paragraphs[at + 1 :])
     elif dated := next(
         (
             i
@@ -508,11 +521,11 @@ def _release_part(paragraphs: list[str], title: str | None) -> tuple[list[str], 
         if _is_heading(paragraphs[dated - 1]):
             title = paragraphs[dated - 1]
         paragraphs = paragraphs[dated:]
-    while paragraphs and len(paragraphs[0]) <= 40 and parse_date(paragraphs[0]):
-        paragraphs = paragraphs[1:]  # a date line under the heading ("4 May 2023")
+    else:
+        paragraphs = _after_date_line(paragraphs)
     for i, paragraph in enumerate(paragraphs):
         if _END_MARK.match(paragraph):
-            before, after = sum(map(len, paragraphs[:i])), sum(map(len, paragraphs[i + 1 :]))
+            before, after = _chars(paragraphs[:i]), _chars(paragraphs[i + 1 :])
             if not before or after <= FALLBACK_TAIL_SHARE * before:  # nothing before: no body
                 return paragraphs[:i], title
     return paragraphs, title

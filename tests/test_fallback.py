@@ -300,3 +300,27 @@ def test_json_ld_headline_and_date_when_the_page_has_no_heading() -> None:
 )
 def test_bytes_are_decoded_as_a_crawl_decodes_them(raw: bytes, text: str) -> None:
     assert text in extract.as_text(raw)
+
+
+def test_the_title_quoted_below_the_text_does_not_cut_the_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """trafilatura dropped the heading; a "read more" block repeats the title at the end."""
+    body = [f"Paragraph {n} of a release, long enough to count as prose." for n in range(4)]
+    reading = [*body, "Ministers agree on a plan"]
+    monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
+    fields = extract_fallback("https://news.example/a", _page(""))
+    assert fields is not None and fields.body == "\n\n".join(reading)
+
+
+def test_a_lead_printed_above_the_heading_is_kept_and_a_kicker_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lead = (
+        "Ministers of five countries agreed on Monday on a plan to patrol their borders together."
+    )
+    body = [f"Paragraph {n} of a release, long enough to count as prose." for n in range(4)]
+    reading = ["Border security", lead, "Ministers agree on a plan", "3 March 2020", *body]
+    monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
+    fields = extract_fallback("https://news.example/a", _page(""))
+    assert fields is not None and fields.body == "\n\n".join([lead, *body])
