@@ -357,6 +357,7 @@ FALLBACK_MIN_CHARS = 120  # less than this is no plausible release body
 FALLBACK_TAIL_SHARE = 0.5  # text after an end mark longer than this share of the body is kept
 FALLBACK_DATELINE_BLOCKS = 20  # without the heading among the blocks, a dateline this early
 FALLBACK_LEAD_BLOCKS = 2  # prose blocks printed before the heading (a lead) that are kept
+FALLBACK_MOVED_BLOCKS = 5  # a dateline this close above the heading: trafilatura moved it
 LEAD_MIN_CHARS = 80
 HEADING_MAX_CHARS = 200
 _END_MARK = re.compile(r"^(?:\*[\s*]*|#{3}|-+\s*ends?\s*-+|ends|-30-)$", re.I)
@@ -489,35 +490,47 @@ def _after_date_line(paragraphs: list[str]) -> list[str]:
     return paragraphs
 
 
+def _dateline_at(paragraphs: list[str]) -> int | None:
+    """The index of the first paragraph opening with a dated dateline."""
+    return next(
+        (i for i, p in enumerate(paragraphs) if (d := parse_dateline(p)) and d.published), None
+    )
+
+
+def _lead(before: list[str]) -> list[str]:
+    """The prose blocks right before the heading (a standfirst), at most two."""
+    lead: list[str] = []
+    for paragraph in reversed(before[-FALLBACK_LEAD_BLOCKS:]):
+        if not _is_prose(paragraph):
+            break
+        lead.insert(0, paragraph)
+    return lead
+
+
 def _release_part(paragraphs: list[str], title: str | None) -> tuple[list[str], str | None]:
     """The release's paragraphs, and its title when the blocks show a better one.
 
     The body starts after the heading, keeping a lead printed above it (prose right before
     the heading) and dropping what else precedes it (kickers, menus) and a date line under
-    it. When the heading is not among the blocks (table layouts), a dated dateline starts
-    the body, and a heading-like line right above it is the title. The body ends at an end
-    mark ("* * *", "###") followed by less text than half the body (contacts, disclaimers);
-    a mark followed by much text is a section break, and is kept.
+    it. trafilatura sometimes puts the heading below the opening text: a dateline shortly
+    above the heading then starts the body, and the heading block goes. When the heading is
+    not among the blocks (table layouts), a dated dateline starts the body, and a
+    heading-like line right above it is the title. The body ends at an end mark ("* * *",
+    "###") followed by less text than half the body (contacts, disclaimers); a mark
+    followed by much text is a section break, and is kept.
     """
     key = (title or "").lower()
     at = next((i for i, p in enumerate(paragraphs) if key and p.lower() == key), None)
-    if at is not None and _chars(paragraphs[:at]) > _chars(paragraphs[at + 1 :]):
-        at = None  # the title quoted below the text (a "read more" link), not its heading
     if at is not None:
-        lead: list[str] = []
-        for paragraph in reversed(paragraphs[max(0, at - FALLBACK_LEAD_BLOCKS) : at]):
-            if not _is_prose(paragraph):
-                break
-            lead.insert(0, paragraph)
-        paragraphs = lead + _after_date_line(paragraphs[at + 1 :])
-    elif dated := next(
-        (
-            i
-            for i, p in enumerate(paragraphs[:FALLBACK_DATELINE_BLOCKS])
-            if (d := parse_dateline(p)) and d.published
-        ),
-        None,
-    ):
+        before, after = paragraphs[:at], _after_date_line(paragraphs[at + 1 :])
+        opening = max(0, at - FALLBACK_MOVED_BLOCKS)
+        if (dated := _dateline_at(before[opening:])) is not None:
+            paragraphs = before[opening + dated :] + after  # the heading moved below the opening
+        elif _chars(before) > _chars(after):
+            paragraphs = before + after  # the title quoted below the text ("read more")
+        else:
+            paragraphs = _lead(before) + after
+    elif dated := _dateline_at(paragraphs[:FALLBACK_DATELINE_BLOCKS]):
         if _is_heading(paragraphs[dated - 1]):
             title = paragraphs[dated - 1]
         paragraphs = paragraphs[dated:]

@@ -305,12 +305,12 @@ def test_bytes_are_decoded_as_a_crawl_decodes_them(raw: bytes, text: str) -> Non
 def test_the_title_quoted_below_the_text_does_not_cut_the_body(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """trafilatura dropped the heading; a "read more" block repeats the title at the end."""
+    """A "read more" block repeats the title after the text: the text is kept, the title not."""
     body = [f"Paragraph {n} of a release, long enough to count as prose." for n in range(4)]
     reading = [*body, "Ministers agree on a plan"]
     monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
     fields = extract_fallback("https://news.example/a", _page(""))
-    assert fields is not None and fields.body == "\n\n".join(reading)
+    assert fields is not None and fields.body == "\n\n".join(body)
 
 
 def test_a_lead_printed_above_the_heading_is_kept_and_a_kicker_is_not(
