@@ -10,43 +10,22 @@ counts bodies equal to the truth paragraph by paragraph (whitespace normalised).
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from extraction_quality import blocks, words  # noqa: E402
+from extraction_quality import cases as all_cases  # noqa: E402
+
 from crawler import extract  # noqa: E402
-
-FIXTURES = ROOT / "tests" / "fixtures"
-WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def words(text: str) -> Counter[str]:
-    return Counter(w.lower() for w in WORD.findall(text))
-
-
-def blocks(text: str) -> list[str]:
-    """The paragraphs of a body, whitespace normalised: "exact" also needs the same breaks."""
-    return [extract.clean_text(p) for p in extract.paragraphs_of(text)]
 
 
 def cases() -> list[tuple[str, str, str, str]]:
     """(name, url, html, true body) of every release fixture page."""
-    found = []
-    for spec_path in sorted(FIXTURES.glob("*/*.json")):
-        spec = json.loads(spec_path.read_text(encoding="utf-8"))
-        body = spec.get("expected", {}).get("body")
-        if spec.get("page") != "release" or not body:
-            continue
-        html_path = spec_path.with_suffix(".html")
-        html = html_path.read_bytes().decode(spec.get("encoding", "utf-8"))
-        found.append((f"{spec_path.parent.name}/{spec_path.stem}", spec["url"], html, body))
-    return found
+    return [(f"{site}/{name}", url, html, e["body"]) for site, name, url, html, e, _ in all_cases()]
 
 
 SETTINGS = {"precision": {"favor_precision": True}, "default": {}, "recall": {"favor_recall": True}}
