@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -108,6 +109,63 @@ def text_lines(node: Selector) -> list[str]:
     return [line for line in (clean_text(t) for t in text.split("\n")) if line]
 
 
+_LINE_BREAK = "\x00"  # a line break while paragraphs are gathered
+
+
+class _Paragraphs:
+    """Gathers the text of an element tree into paragraphs: block elements end one, and so
+    does a double line break when ``split_breaks``; a single line break is a space.
+
+    ``block`` tells block tags, ``line_break`` is the tag of a line break, ``skip`` tells the
+    elements to leave out, and ``whole`` gives the text of an element read as one paragraph
+    (or None to walk into it).
+    """
+
+    def __init__(
+        self,
+        block: Callable[[str], bool],
+        line_break: str,
+        split_breaks: bool,
+        skip: Callable[[etree._Element], bool] = lambda el: False,
+        whole: Callable[[etree._Element], str | None] = lambda el: None,
+    ) -> None:
+        self.block, self.line_break, self.split_breaks = block, line_break, split_breaks
+        self.skip, self.whole = skip, whole
+        self.paragraphs: list[str] = []
+        self.current: list[str] = []
+
+    def flush(self) -> None:
+        text = "".join(self.current)
+        parts = re.split(rf"{_LINE_BREAK}\s*{_LINE_BREAK}", text) if self.split_breaks else [text]
+        for part in parts:
+            if cleaned := clean_text(part.replace(_LINE_BREAK, " ")):
+                self.paragraphs.append(cleaned)
+        self.current.clear()
+
+    def walk(self, el: etree._Element) -> None:
+        if not isinstance(el.tag, str) or self.skip(el):
+            return
+        if (line := self.whole(el)) is not None:
+            self.flush()
+            self.current.append(line)
+            self.flush()
+            return
+        tag = el.tag.lower()
+        block = self.block(tag)
+        if block:
+            self.flush()
+        if tag == self.line_break:
+            self.current.append(_LINE_BREAK)
+        if el.text:
+            self.current.append(el.text)
+        for child in el:
+            self.walk(child)
+            if child.tail:
+                self.current.append(child.tail)
+        if block:
+            self.flush()
+
+
 def block_text(node: Selector | SelectorList | None, skip: tuple[str, ...] = ()) -> str:
     """The text under ``node`` with block elements as paragraphs, one blank line apart.
 
@@ -120,40 +178,17 @@ def block_text(node: Selector | SelectorList | None, skip: tuple[str, ...] = ())
     for sel in nodes:
         for query in skip:
             skipped.update(s.root for s in sel.css(query))
-    paragraphs: list[str] = []
-    current: list[str] = []
-
-    def flush() -> None:
-        text = clean_text("".join(current))
-        if text:
-            paragraphs.append(text)
-        current.clear()
-
-    def walk(el: etree._Element) -> None:
-        if not isinstance(el.tag, str) or el in skipped:
-            return
-        tag = el.tag.lower()
-        if tag in SKIP_TAGS:
-            return
-        block = tag in BLOCK_TAGS
-        if block:
-            flush()
-        if tag == "br":
-            current.append("\n")
-        if el.text:
-            current.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                current.append(child.tail)
-        if block:
-            flush()
-
+    gather = _Paragraphs(
+        BLOCK_TAGS.__contains__,
+        "br",
+        split_breaks=False,
+        skip=lambda el: el in skipped or el.tag.lower() in SKIP_TAGS,
+    )
     for sel in nodes:
         if isinstance(sel.root, etree._Element):
-            walk(sel.root)
-            flush()
-    return "\n\n".join(paragraphs)
+            gather.walk(sel.root)
+            gather.flush()
+    return "\n\n".join(gather.paragraphs)
 
 
 def paragraphs_of(body: str) -> list[str]:
@@ -299,23 +334,34 @@ def is_truncated(html: str) -> bool:
     return "</body" not in lower and "</html" not in lower
 
 
+# --- decoding ------------------------------------------------------------------------------
+
+
+def as_text(html: str | bytes) -> str:
+    """A page as text; bytes are decoded as a crawl decodes them (w3lib: the byte order
+    mark, then ``<meta charset>``, else UTF-8)."""
+    if isinstance(html, str):
+        return html
+    from w3lib.encoding import html_to_unicode
+
+    return html_to_unicode(None, html)[1]
+
+
 # --- the generic fallback (trafilatura) --------------------------------------------------
 
-# Tuned on the fixture pages (docs/fallback.md): precision mode first; when it keeps much
-# less than the default mode, it dropped part of the article, so the default body is used.
-FALLBACK_PRIMARY = "precision"
-FALLBACK_GUARD = "default"
-FALLBACK_SETTINGS: dict[str, dict[str, bool]] = {
-    "precision": {"favor_precision": True},
-    "default": {},
-    "recall": {"favor_recall": True},
-}
-FALLBACK_SHORT_RATIO = 0.8  # precision keeping fewer words than this share of the guard's
-FALLBACK_MERGED_WORDS = 0.9  # ...or as many words in half the blocks: paragraphs run together
+# One trafilatura extraction per page, in its default (balanced) setting: precision mode
+# truncated some pages while keeping most of their words (docs/fallback.md); the heading,
+# kicker, date line and what follows an end mark are trimmed here instead.
+FALLBACK_SETTING = "default"
 FALLBACK_MIN_CHARS = 120  # less than this is no plausible release body
-FALLBACK_HEAD_BLOCKS = 3  # the heading, if among the first blocks, ends what precedes the body
 FALLBACK_TAIL_SHARE = 0.5  # text after an end mark longer than this share of the body is kept
+FALLBACK_DATELINE_BLOCKS = 20  # without the heading among the blocks, a dateline this early
+FALLBACK_LEAD_BLOCKS = 2  # prose blocks printed before the heading (a lead) that are kept
+FALLBACK_MOVED_BLOCKS = 5  # a dateline this close above the heading: trafilatura moved it
+LEAD_MIN_CHARS = 80
+HEADING_MAX_CHARS = 200
 _END_MARK = re.compile(r"^(?:\*[\s*]*|#{3}|-+\s*ends?\s*-+|ends|-30-)$", re.I)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*$")
 _TITLE_QUERIES = (
     "article h1",
     "main h1",
@@ -325,53 +371,74 @@ _TITLE_QUERIES = (
     ".entry-title",
     ".post-title",
 )
+_TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")  # " | Site name" after a <title>
+# trafilatura's output elements that are blocks; others (hi, ref, lb, del) are inline.
+_OUT_BLOCKS = frozenset(
+    ["p", "head", "list", "item", "table", "row", "cell", "quote", "code", "div", "note"]
+)
 
 
-def _trafilatura_paragraphs(url: str, html: str, setting: str) -> tuple[list[str], str | None]:
-    """Paragraphs of the main text under one trafilatura setting, and its metadata title."""
+def _row_is_line(row: etree._Element) -> bool:
+    """A table row whose cells hold only inline text: one paragraph (a data row, a menu)."""
+    return not any(
+        isinstance(child.tag, str) and child.tag in _OUT_BLOCKS
+        for cell in row
+        for child in cell.iter()
+        if child is not cell
+    )
+
+
+def fallback_blocks(body: etree._Element) -> list[str]:
+    """The paragraphs of trafilatura's output, every piece of text kept.
+
+    Text kept as the tail of an element (loose text after a heading or paragraph) is a
+    paragraph of its own; two line breaks in a row end a paragraph; table cells that hold
+    paragraphs (nested-table layouts) are split, rows of inline cells are one paragraph.
+    """
+
+    def whole(el: etree._Element) -> str | None:
+        if el.tag != "row" or not _row_is_line(el):
+            return None
+        return " ".join(clean_text(" ".join(cell.itertext())) for cell in el)
+
+    gather = _Paragraphs(_OUT_BLOCKS.__contains__, "lb", split_breaks=True, whole=whole)
+    gather.walk(body)
+    gather.flush()
+    return gather.paragraphs
+
+
+def _trafilatura_blocks(url: str, tree: etree._Element) -> list[str]:
+    """Paragraphs of the main text: one trafilatura extraction of the parsed page."""
     import trafilatura  # late: slow to import, and only the fallback needs it
 
     doc = trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,  # metadata is read from the page's own markup (pagemeta)
         include_comments=False,
         include_tables=True,
         include_images=False,
-        include_links=False,  # with favor_precision, links make pruning over-aggressive (#821)
+        include_links=False,
         deduplicate=False,
-        **FALLBACK_SETTINGS[setting],
     )
-    if doc is None or doc.body is None:
-        return [], None
-    paragraphs: list[str] = []
-    for el in doc.body:
-        if el.tag == "list":
-            items = el.iterfind(".//item")
-        elif el.tag == "table":
-            items = el.iterfind(".//row")
-        else:
-            items = iter([el])
-        for item in items:
-            text = clean_text(" ".join(item.itertext()))
-            if text:
-                paragraphs.append(text)
-    return paragraphs, doc.title
+    return fallback_blocks(doc.body) if doc is not None and doc.body is not None else []
 
 
-def _page_title(sel: Selector, meta_title: str | None) -> str | None:
-    """The page heading first (site <title>s get truncated), then og:title, then trafilatura's.
+def _page_title(sel: Selector, reference: str | None) -> str | None:
+    """The page heading first (site <title>s get truncated), then og:title or the headline.
 
-    An h1 that agrees with og:title (or trafilatura's title) is the title in full; another h1
-    may be the site's logo.
+    An h1 that agrees with og:title (or the JSON-LD headline, or the <title>) is the title in
+    full; another h1 may be the site's logo.
     """
     for query in _TITLE_QUERIES:
         if title := node_text(sel.css(query)):
             return title
-    reference = first_text(sel, "meta[property='og:title']::attr(content)") or meta_title
+    reference = first_text(sel, "meta[property='og:title']::attr(content)") or reference
+    if not reference and (site_title := first_text(sel, "title")):
+        reference = _TITLE_SUFFIX.sub("", site_title)
     headings = [t for t in (node_text(h) for h in sel.css("h1")) if t]
     if reference:
-        key = reference.lower()
+        key = reference.lower().rstrip("…. ")
         for heading in headings:
             if heading.lower().startswith(key[:40]) or key.startswith(heading.lower()):
                 return heading
@@ -392,81 +459,121 @@ def _htmldate(url: str, html: str, extensive: bool) -> date | None:
     return date.fromisoformat(found) if found else None
 
 
-def _published(url: str, html: str, dateline: Dateline | None) -> date | None:
-    """Date markup (htmldate), then the dateline, then the URL, then htmldate's text search."""
+def _published(url: str, html: str, marked: date | None, dateline: Dateline | None) -> date | None:
+    """The page's structured metadata, other date markup (htmldate), the dateline, the URL,
+    then htmldate's text search (last: it can pick up a date from the sidebar)."""
     return (
-        _htmldate("", html, extensive=False)  # "" keeps htmldate from reading the URL yet
+        marked
+        or _htmldate("", html, extensive=False)  # "" keeps htmldate from reading the URL yet
         or (dateline.published if dateline else None)
         or date_in_url(url)
         or _htmldate(url, html, extensive=True)
     )
 
 
-def _flaw(primary: list[str], guard: list[str]) -> str | None:
-    """Why the primary reading is worse than the guard's: "short" or "merged", else None.
-
-    Seen with trafilatura 2.3 (docs/fallback.md): when precision prunes part of the article
-    (a <header>, a "bottom" class, an inline border style) it either keeps a fragment or falls
-    back to its baseline, which returns the text as one block with the paragraphs run together.
-    """
-    words = len(" ".join(primary).split())
-    guard_words = len(" ".join(guard).split())
-    if words < FALLBACK_SHORT_RATIO * guard_words:
-        return "short"
-    if len(primary) * 2 <= len(guard) and words >= FALLBACK_MERGED_WORDS * guard_words:
-        return "merged"
-    return None
+def _is_prose(paragraph: str) -> bool:
+    return len(paragraph) >= LEAD_MIN_CHARS and bool(_SENTENCE_END.search(paragraph))
 
 
-def _release_part(paragraphs: list[str], title: str | None) -> list[str]:
-    """The paragraphs after the heading (and its date line), before the end mark ("* * *").
+def _is_heading(paragraph: str) -> bool:
+    return len(paragraph) <= HEADING_MAX_CHARS and not _SENTENCE_END.search(paragraph)
 
-    trafilatura keeps the heading (and a kicker such as "Press release" above it) as blocks;
-    after an end mark press releases carry only contacts. A mark followed by much text is a
-    section break, not the end, and is kept.
-    """
-    key = (title or "").lower()
-    for i, paragraph in enumerate(paragraphs[:FALLBACK_HEAD_BLOCKS]):
-        if key and paragraph.lower() == key:
-            paragraphs = paragraphs[i + 1 :]
-            break
+
+def _chars(paragraphs: list[str]) -> int:
+    return sum(map(len, paragraphs))
+
+
+def _after_date_line(paragraphs: list[str]) -> list[str]:
+    """Without the short date line under a heading ("4 May 2023")."""
     while paragraphs and len(paragraphs[0]) <= 40 and parse_date(paragraphs[0]):
-        paragraphs = paragraphs[1:]  # a date line under the heading ("4 May 2023")
-    for i, paragraph in enumerate(paragraphs):
-        if _END_MARK.match(paragraph):
-            before, after = sum(map(len, paragraphs[:i])), sum(map(len, paragraphs[i + 1 :]))
-            if not before or after <= FALLBACK_TAIL_SHARE * before:  # nothing before: no body
-                return paragraphs[:i]
+        paragraphs = paragraphs[1:]
     return paragraphs
 
 
-def fallback_version(setting: str, note: str = "") -> str:
-    """The parser_version recorded for a fallback body, e.g. "trafilatura-2.3.1/precision"."""
+def _dateline_at(paragraphs: list[str]) -> int | None:
+    """The index of the first paragraph opening with a dated dateline."""
+    return next(
+        (i for i, p in enumerate(paragraphs) if (d := parse_dateline(p)) and d.published), None
+    )
+
+
+def _lead(before: list[str]) -> list[str]:
+    """The prose blocks right before the heading (a standfirst), at most two."""
+    lead: list[str] = []
+    for paragraph in reversed(before[-FALLBACK_LEAD_BLOCKS:]):
+        if not _is_prose(paragraph):
+            break
+        lead.insert(0, paragraph)
+    return lead
+
+
+def _release_part(paragraphs: list[str], title: str | None) -> tuple[list[str], str | None]:
+    """The release's paragraphs, and its title when the blocks show a better one.
+
+    The body starts after the heading, keeping a lead printed above it (prose right before
+    the heading) and dropping what else precedes it (kickers, menus) and a date line under
+    it. trafilatura sometimes puts the heading below the opening text: a dateline shortly
+    above the heading then starts the body, and the heading block goes. When the heading is
+    not among the blocks (table layouts), a dated dateline starts the body, and a
+    heading-like line right above it is the title. The body ends at an end mark ("* * *",
+    "###") followed by less text than half the body (contacts, disclaimers); a mark
+    followed by much text is a section break, and is kept.
+    """
+    key = (title or "").lower()
+    at = next((i for i, p in enumerate(paragraphs) if key and p.lower() == key), None)
+    if at is not None:
+        before, after = paragraphs[:at], _after_date_line(paragraphs[at + 1 :])
+        opening = max(0, at - FALLBACK_MOVED_BLOCKS)
+        if (dated := _dateline_at(before[opening:])) is not None:
+            paragraphs = before[opening + dated :] + after  # the heading moved below the opening
+        elif _chars(before) > _chars(after):
+            paragraphs = before + after  # the title quoted below the text ("read more")
+        else:
+            paragraphs = _lead(before) + after
+    elif dated := _dateline_at(paragraphs[:FALLBACK_DATELINE_BLOCKS]):
+        if _is_heading(paragraphs[dated - 1]):
+            title = paragraphs[dated - 1]
+        paragraphs = paragraphs[dated:]
+    else:
+        paragraphs = _after_date_line(paragraphs)
+    for i, paragraph in enumerate(paragraphs):
+        if _END_MARK.match(paragraph):
+            before, after = _chars(paragraphs[:i]), _chars(paragraphs[i + 1 :])
+            if not before or after <= FALLBACK_TAIL_SHARE * before:  # nothing before: no body
+                return paragraphs[:i], title
+    return paragraphs, title
+
+
+def fallback_version(setting: str = FALLBACK_SETTING, note: str = "") -> str:
+    """The parser_version recorded for a fallback body, e.g. "trafilatura-2.3.1/default"."""
     from importlib.metadata import version
 
     label = f"trafilatura-{version('trafilatura')}/{setting}"
     return f"{label}({note})" if note else label
 
 
-def extract_fallback(url: str, html: str) -> ReleaseFields | None:
+def extract_fallback(
+    url: str, html: str | bytes, today: date | None = None
+) -> ReleaseFields | None:
     """A release read by trafilatura, for pages the site selectors miss; None without a body.
 
-    Runs the precision setting and the default one; when precision keeps much less (it
-    drops parts of some layouts) or runs the paragraphs together, the default body is used
-    and parser_version says so ("trafilatura-2.3.1/default(precision-short)").
-    Error pages served with status 200 (not found, blocked, maintenance) give None.
+    One trafilatura extraction of the page; the page's structured metadata (JSON-LD,
+    article:published_time, <time datetime>, <dl> fact lists) gives the date, the headline
+    and ``metadata``. Error pages served with status 200 (not found, blocked, maintenance)
+    give None. ``today`` bounds the dates read (none is in the future).
     """
-    # late: both import this module
+    # late: these import this module
     from crawler.pagecheck import error_page_reason
+    from crawler.pagemeta import page_meta
     from crawler.sites.base import ReleaseFields
 
-    primary, meta_title = _trafilatura_paragraphs(url, html, FALLBACK_PRIMARY)
-    guard, guard_title = _trafilatura_paragraphs(url, html, FALLBACK_GUARD)
-    setting, paragraphs, note = FALLBACK_PRIMARY, primary, ""
-    if flaw := _flaw(primary, guard):
-        setting, paragraphs, note = FALLBACK_GUARD, guard, f"{FALLBACK_PRIMARY}-{flaw}"
-    title = _page_title(Selector(text=html), meta_title or guard_title)
-    paragraphs = _release_part(paragraphs, title)
+    text = as_text(html)
+    sel = Selector(text=text)
+    meta = page_meta(sel, today)
+    title = _page_title(sel, meta.headline)
+    for facts in meta.fact_lists:  # read already: kept out of the body
+        facts.root.getparent().remove(facts.root)
+    paragraphs, title = _release_part(_trafilatura_blocks(url, sel.root), title)
     body = "\n\n".join(paragraphs)
     if len(body) < FALLBACK_MIN_CHARS or error_page_reason(title, body):
         return None
@@ -475,8 +582,9 @@ def extract_fallback(url: str, html: str) -> ReleaseFields | None:
     return ReleaseFields(
         title=title or "",
         body=body,
-        published=_published(url, html, dateline),
-        place=dateline.place if dateline else None,
+        published=_published(url, text, meta.published, dateline),
+        place=meta.facts.get("place") or (dateline.place if dateline else None),
+        metadata=dict(meta.facts),
         method="fallback",
-        parser_version=fallback_version(setting, note),
+        parser_version=fallback_version(),
     )

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from crawler import extract
 from crawler.extract import clean_text, extract_fallback, is_truncated
@@ -60,28 +61,31 @@ def test_wordpress_page_gives_seed_000_body_without_widgets() -> None:
     assert fields.published == date(2012, 1, 9)  # published, not modified (2013-05-02)
     assert fields.method == "fallback"
     assert fields.parser_version.startswith("trafilatura-")
-    assert fields.parser_version.endswith("/precision")
+    assert fields.parser_version.endswith("/default")
 
 
 @pytest.mark.parametrize(
     "spec_path", sorted((FIXTURES / "generic").glob("*.json")), ids=lambda p: p.stem
 )
 def test_generic_fixture_fields(spec_path: Path) -> None:
-    """Sites without a parser: every field the fallback reads equals the fixture's JSON."""
+    """Sites without a parser: every field the fallback reads equals the fixture's JSON.
+
+    The pages go in as bytes, decoded as a crawl decodes them (nested-tables-2004 declares
+    iso-8859-1 in a <meta http-equiv>).
+    """
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    fields = extract_fallback(spec["url"], spec_path.with_suffix(".html").read_text("utf-8"))
+    fields = extract_fallback(spec["url"], spec_path.with_suffix(".html").read_bytes())
     assert fields is not None
     actual = json.loads(json.dumps(asdict(fields), default=lambda v: v.isoformat()))
     wrong = {k: (actual[k], v) for k, v in spec["expected"].items() if actual[k] != v}
     assert not wrong, "\n".join(f"{k}: got {a!r}, expected {e!r}" for k, (a, e) in wrong.items())
 
 
-def test_precision_running_paragraphs_together_falls_back_to_default() -> None:
-    """An inline-bordered block makes precision mode return one merged block (2.3.1)."""
+def test_inline_bordered_block_keeps_its_paragraphs() -> None:
+    """An inline-bordered block made precision mode run the paragraphs together (2.3.1)."""
     html = (FIXTURES / "generic" / "styled-block.html").read_text(encoding="utf-8")
     fields = extract_fallback("https://www.border-centre.example/en/news/a", html)
-    assert fields is not None and fields.parser_version.endswith("default(precision-merged)")
-    assert len(fields.body.split("\n\n")) == 7
+    assert fields is not None and len(fields.body.split("\n\n")) == 7
 
 
 def test_body_paragraphs_are_one_blank_line_apart_and_place_comes_from_dateline() -> None:
@@ -132,29 +136,6 @@ def test_no_plausible_body_gives_none(html: str) -> None:
     assert extract_fallback("https://news.example/a", html) is None
 
 
-def test_precision_fragment_falls_back_to_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    full = [
-        f"Paragraph {n} of a release long enough to count as prose in a body." for n in range(6)
-    ]
-    readings = {"precision": (full[:2], "T"), "default": (full, "T")}
-    monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s: readings[s])
-    fields = extract_fallback("https://news.example/a", _page(""))
-    assert fields is not None
-    assert fields.body == "\n\n".join(full)
-    assert fields.parser_version.endswith("/default(precision-short)")
-
-
-def test_precision_kept_when_close_to_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    full = [
-        f"Paragraph {n} of a release long enough to count as prose in a body." for n in range(6)
-    ]
-    readings = {"precision": (full, "T"), "default": (full + ["Share this: Tweet"], "T")}
-    monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s: readings[s])
-    fields = extract_fallback("https://news.example/a", _page(""))
-    assert fields is not None and fields.parser_version.endswith("/precision")
-    assert "Share this" not in fields.body
-
-
 @pytest.mark.parametrize(
     ("title", "text", "reason"),
     [
@@ -190,8 +171,8 @@ def test_error_page_reason_lets_releases_through(title: str, text: str) -> None:
 
 def test_kicker_and_heading_before_the_body_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
     body = [f"Paragraph {n} of a release, long enough to count as prose." for n in range(4)]
-    reading = (["Press release", "Ministers agree on a plan", *body], "Ministers agree on a plan")
-    monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s: reading)
+    reading = ["Press release", "Ministers agree on a plan", *body]
+    monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
     fields = extract_fallback("https://news.example/a", _page(""))
     assert fields is not None and fields.body == "\n\n".join(body)
 
@@ -203,8 +184,7 @@ def test_end_mark_cuts_the_contact_block_but_not_a_long_second_part(
     contact = ["For further information please contact:", "Media Relations, press[at]un.org"]
     readings = {"short": [*body, "* * *", *contact], "long": [*body, "***", *body, *body]}
     for kind, expected in (("short", body), ("long", readings["long"])):
-        reading = (readings[kind], "Ministers agree on a plan")
-        monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s, r=reading: r)
+        monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t, r=readings[kind]: r)
         fields = extract_fallback("https://news.example/a", _page(""))
         assert fields is not None and fields.body == "\n\n".join(expected), kind
 
@@ -216,8 +196,8 @@ def test_a_page_starting_at_its_end_mark_has_no_body(monkeypatch: pytest.MonkeyP
         "UNODC Media Relations Telephone: (+43-1) 26060-5629 Email: unodc-press[at]un.org",
         "Receive UNODC press releases by email: subscribe to the mailing list.",
     ]
-    reading = (["* * *", *contact], "A release whose body went missing")
-    monkeypatch.setattr(extract, "_trafilatura_paragraphs", lambda u, h, s: reading)
+    reading = ["* * *", *contact]
+    monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
     assert extract_fallback("https://news.example/a", _page("")) is None
 
 
@@ -244,3 +224,103 @@ def test_html_error_reason_reads_title_and_visible_text() -> None:
     assert html_error_reason(titled) == "page not found"
     release = "<html><head><title>Ministers agree</title></head><body><p>Text.</p></body></html>"
     assert html_error_reason(release) is None
+
+
+def test_one_trafilatura_extraction_per_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trafilatura
+
+    calls = []
+    real = trafilatura.bare_extraction
+    monkeypatch.setattr(
+        trafilatura, "bare_extraction", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    dateline = "<p>VIENNA, 3 March 2020 - The ministers met in Vienna to agree on a plan.</p>"
+    assert extract_fallback("https://news.example/a", _page(dateline + LONG_PARAGRAPHS))
+    assert len(calls) == 1
+
+
+def test_blocks_keep_tails_line_breaks_and_table_cells() -> None:
+    """trafilatura's output as it comes for loose text, <br><br> and nested-table layouts."""
+    body = etree.fromstring(
+        "<body><head>Background</head>Loose text after the heading."
+        "<p>One line<lb/>still the same paragraph<lb/> <lb/>a new paragraph</p>Tail text."
+        "<table><row><cell>HOME - PRESS</cell><cell>LINKS</cell></row>"
+        "<row><cell>Lead in the cell.<p>Second paragraph in the cell.</p></cell></row></table>"
+        "<list><item>First item</item><item>Second item</item></list></body>"
+    )
+    assert extract.fallback_blocks(body) == [
+        "Background",
+        "Loose text after the heading.",
+        "One line still the same paragraph",
+        "a new paragraph",
+        "Tail text.",
+        "HOME - PRESS LINKS",
+        "Lead in the cell.",
+        "Second paragraph in the cell.",
+        "First item",
+        "Second item",
+    ]
+
+
+def test_future_dates_are_never_the_publication_date() -> None:
+    """An event announced in JSON-LD or a <time> is not when the release was published."""
+    head = (
+        '<script type="application/ld+json">{"@type": "Event", "datePublished": "2035-01-01"}'
+        '</script><meta property="article:published_time" content="2035-02-02">'
+    )
+    body = "<p>Forum on <time datetime='2035-03-15'>15 March 2035</time>.</p>" + LONG_PARAGRAPHS
+    dateline = "<p>VIENNA, 3 March 2020 - The ministers met in Vienna to agree on a plan.</p>"
+    fields = extract_fallback("https://news.example/a", _page(dateline + body, head=head))
+    assert fields is not None and fields.published == date(2020, 3, 3)
+
+
+def test_json_ld_headline_and_date_when_the_page_has_no_heading() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+        '{"@type": "WebPage"}, {"@type": "NewsArticle", "headline": "Ministers agree on a plan",'
+        ' "datePublished": "2020-03-04T10:00:00Z"}]}</script>'
+    )
+    html = f"<html><head><title>News</title>{ld}</head><body><div>{LONG_PARAGRAPHS}</div></body></html>"
+    fields = extract_fallback("https://news.example/a", html)
+    assert fields is not None
+    assert (fields.title, fields.published) == ("Ministers agree on a plan", date(2020, 3, 4))
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("\ufeff<html><body><p>Grüße</p></body></html>".encode("utf-8-sig"), "Grüße"),
+        (
+            b"<html><head><meta charset='windows-1251'></head><body>\xcf\xf0\xe8</body></html>",
+            "При",
+        ),
+        ("<html><body><p>Grüße</p></body></html>".encode(), "Grüße"),
+    ],
+    ids=["bom", "meta-charset", "utf-8-default"],
+)
+def test_bytes_are_decoded_as_a_crawl_decodes_them(raw: bytes, text: str) -> None:
+    assert text in extract.as_text(raw)
+
+
+def test_the_title_quoted_below_the_text_does_not_cut_the_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A "read more" block repeats the title after the text: the text is kept, the title not."""
+    body = [f"Paragraph {n} of a release, long enough to count as prose." for n in range(4)]
+    reading = [*body, "Ministers agree on a plan"]
+    monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
+    fields = extract_fallback("https://news.example/a", _page(""))
+    assert fields is not None and fields.body == "\n\n".join(body)
+
+
+def test_a_lead_printed_above_the_heading_is_kept_and_a_kicker_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lead = (
+        "Ministers of five countries agreed on Monday on a plan to patrol their borders together."
+    )
+    body = [f"Paragraph {n} of a release, long enough to count as prose." for n in range(4)]
+    reading = ["Border security", lead, "Ministers agree on a plan", "3 March 2020", *body]
+    monkeypatch.setattr(extract, "_trafilatura_blocks", lambda u, t: reading)
+    fields = extract_fallback("https://news.example/a", _page(""))
+    assert fields is not None and fields.body == "\n\n".join([lead, *body])

@@ -97,9 +97,9 @@ def test_metadata_holds_only_the_keys_the_page_shows() -> None:
     assert fields.metadata == {"content_type": "Press release"}
 
 
-def test_a_page_without_body_node_gives_none() -> None:
+def test_a_page_without_body_node_has_no_body() -> None:
     html = (FIXTURES / "listing_page0.html").read_text(encoding="utf-8")
-    assert OsceParser2023().parse_release(LISTING_URL, html) is None
+    assert OsceParser2023().parse_release(LISTING_URL, html).body == ""
 
 
 def test_listing_keeps_every_kind_and_the_spider_filter_keeps_releases_and_statements() -> None:
@@ -200,3 +200,25 @@ def test_parse_dateline_forms(paragraph: str, place: str, day: date | None) -> N
 )
 def test_parse_dateline_ignores_plain_openings(paragraph: str) -> None:
     assert parse_dateline(paragraph) is None
+
+
+def test_the_pane_opening_with_the_dateline_is_the_body_even_when_another_is_longer() -> None:
+    """An unnamed pane before the body (a long teaser of another release) is not the body."""
+    html = (FIXTURES / "release_2008_wrapped_panes.html").read_text(encoding="utf-8")
+    teaser = "<p>" + "Earlier this year the Unit trained border police officers. " * 40 + "</p>"
+    html = html.replace(
+        '<div class="panel-pane pane-node-body">',
+        f'<div class="panel-pane pane-node-field-teaser"><div class="pane-content">{teaser}</div></div>'
+        '<div class="panel-pane pane-node-body">',
+    )
+    fields = OsceParser2023().parse_release("https://www.osce.org/spmu/50016", html)
+    assert fields.body.startswith("VIENNA, 17 July 2008 - How international")
+    assert "Earlier this year" not in fields.body and "Participants of the" not in fields.body
+
+
+def test_labels_written_with_a_no_break_space_are_read() -> None:
+    html = (FIXTURES / "release_2014_nbsp_labels.html").read_text(encoding="utf-8")
+    assert "Source:&nbsp;" in html
+    fields = OsceParser2023().parse_release("https://www.osce.org/secretariat/125986", html)
+    assert fields.metadata["source"] == ["OSCE Secretariat", "OSCE Chairpersonship"]
+    assert fields.place == "VIENNA, HOFBURG"

@@ -69,9 +69,12 @@ def test_place_needs_a_dated_dateline() -> None:
     assert fields is not None and fields.place == "BEIJING"
 
 
-def test_a_page_without_an_article_body_gives_none() -> None:
+def test_a_page_without_an_article_body_keeps_title_date_and_id() -> None:
     html = builder.release_html(RELEASES[0]).replace("article__body", "news-page__content")
-    assert ScoV2().parse_release(RELEASES[0].url, html) is None
+    fields = ScoV2().parse_release(RELEASES[0].url, html)
+    assert fields.body == ""
+    assert (fields.title, fields.published) == (RELEASES[0].title, RELEASES[0].published)
+    assert fields.external_id == RELEASES[0].external_id
 
 
 def test_a_windows_1251_page_reads_once_decoded() -> None:

@@ -5,7 +5,7 @@ A fixture is tests/fixtures/<site>/<name>.html (a whole page) with <name>.json::
     {"url": "...", "page": "release" | "listing", "crawled": "2026-11-01" (optional),
      "expected": {...fields...}}
 
-Release pages go through ``read_release`` (site parser, then fallback); the expected fields
+Release pages go through ``read_release`` as bytes (parser eras, then fallback); the expected fields
 are those of ReleaseFields (dates as ISO strings). Listing pages go through the parser's
 ``parse_listing``. Failures are reported per field.
 
@@ -23,7 +23,14 @@ from pathlib import Path
 import pytest
 
 from crawler.replay.demo import builder
-from crawler.sites import SITE_MODULES, get_site, read_release
+from crawler.sites import (
+    SITE_MODULES,
+    UnreadablePage,
+    eras,
+    get_site,
+    read_release,
+    read_with_eras,
+)
 from crawler.sites.base import ListingPage, ReleaseFields, SiteParser
 from crawler.sites.sco import ScoV1, ScoV2
 from crawler.sites.unis import UnisV1, UnisV2
@@ -45,8 +52,8 @@ def _read(html_path: Path) -> tuple[dict, dict]:
     if spec["page"] == "listing":
         got: ListingPage = site.parser_for(day).parse_listing(spec["url"], html)
         actual = {"entries": [asdict(e) for e in got.entries], "next_url": got.next_url}
-    else:
-        fields: ReleaseFields = read_release(site, spec["url"], html, day)
+    else:  # raw bytes, decoded as a crawl decodes them (meta charset, BOM)
+        fields: ReleaseFields = read_release(site, spec["url"], raw, day)
         actual = asdict(fields)
     return _plain(actual), spec["expected"]
 
@@ -133,6 +140,59 @@ def test_the_markup_era_follows_the_crawl_date(
     key: str, day: date | None, parser: type[SiteParser]
 ) -> None:
     assert type(get_site(key).parser_for(day)) is parser
+
+
+ERA_ORDERS = [
+    ("unis", date(2018, 6, 7), [UnisV1, UnisV2]),
+    ("unis", date(2026, 11, 20), [UnisV2, UnisV1]),
+    ("unis", None, [UnisV2, UnisV1]),
+    ("sco", date(2019, 7, 12), [ScoV1, ScoV2]),
+]
+
+
+@pytest.mark.parametrize(("key", "day", "order"), ERA_ORDERS)
+def test_eras_start_with_the_fetch_date_then_go_newest_first(
+    key: str, day: date | None, order: list[type[SiteParser]]
+) -> None:
+    assert [type(p) for p in eras(key, day)] == order
+
+
+def test_an_old_page_fetched_today_is_read_by_its_own_era() -> None:
+    """A legacy static release still served after the redesign: today's parser misses its
+    body, the 2018 era reads it exactly, and says so."""
+    path = FIXTURES / "unis" / "legacy_2018_fetched_2026.html"
+    spec = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    today = date(2026, 11, 20)
+    assert (
+        get_site("unis").parser_for(today).parse_release(spec["url"], path.read_text()).body == ""
+    )
+    fields, era = read_with_eras("unis", spec["url"], path.read_bytes(), today)
+    assert (era, fields.method, fields.parser_version) == ("unis/1", "site", "unis/1")
+    assert fields.body == spec["expected"]["body"]
+
+
+def test_no_era_reading_a_body_gives_the_fallback_body_with_the_era_metadata() -> None:
+    path = FIXTURES / "unis" / "variant_2025_core_components.html"
+    url = "https://unis.unvienna.org/unis/en/pressrels/2025/unisnar1478.html"
+    fields, era = read_with_eras("unis", url, path.read_bytes(), date(2025, 6, 27))
+    assert era == "unis/2" and fields.method == "fallback"
+    assert fields.parser_version.startswith("unis/2+trafilatura-")
+    assert fields.external_id == "UNIS/NAR/1478"  # from the file name, without the body
+
+
+def test_a_page_nobody_reads_is_unreadable_with_its_reason() -> None:
+    html = b"<html><head><title>Page not found</title></head><body><p>Sorry.</p></body></html>"
+    with pytest.raises(UnreadablePage, match="page not found"):
+        read_with_eras("osce", "https://www.osce.org/secretariat/1", html)
+
+
+def test_bytes_and_text_read_the_same() -> None:
+    path = FIXTURES / "sco" / "news_2019_ru_windows1251.html"
+    spec = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    site, raw = get_site("sco"), path.read_bytes()
+    from_bytes = read_release(site, spec["url"], raw)
+    assert from_bytes == read_release(site, spec["url"], raw.decode("windows-1251"))
+    assert from_bytes.title.startswith("ШОС")
 
 
 RELEASE_URLS = [

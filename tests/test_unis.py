@@ -92,6 +92,13 @@ def test_the_body_stops_at_the_closing_and_drops_lone_stars_and_the_disclaimer()
     assert fields.metadata["contact"] == "Press desk"
 
 
-def test_a_page_without_the_text_container_gives_none() -> None:
+def test_a_page_without_the_text_container_keeps_symbol_contact_and_date() -> None:
+    """The body selector misses: no body, but what the page shows around it is kept."""
     html = builder.release_html(RELEASES[0]).replace("pressrelease__text", "cmp-text")
-    assert UnisV2().parse_release(RELEASES[0].url, html) is None
+    fields = UnisV2().parse_release(RELEASES[0].url, html)
+    assert fields.body == ""
+    assert (fields.external_id, fields.published) == (
+        RELEASES[0].external_id,
+        RELEASES[0].published,
+    )
+    assert fields.metadata["contact"] == RELEASES[0].metadata["contact"]

@@ -60,8 +60,9 @@ class SiteParser:
     def parse_listing(self, url: str, html: str) -> ListingPage:
         raise NotImplementedError
 
-    def parse_release(self, url: str, html: str) -> ReleaseFields | None:
-        """Fields of a release page, or None when the site selectors find no body."""
+    def parse_release(self, url: str, html: str) -> ReleaseFields:
+        """Fields of a release page; ``body`` is "" when the site selectors find none, and
+        what can be read without it (title, dates, identifiers, contacts) is kept."""
         raise NotImplementedError
 
     @classmethod
@@ -89,11 +90,14 @@ class Site:
 
     def parser_for(self, day: date | None = None) -> SiteParser:
         """The parser of the markup era current on ``day`` (today's by default)."""
-        if day is not None:
-            for parser in reversed(self.parsers):
-                if parser.valid_on(day):
-                    return parser()
-        return self.parsers[-1]()
+        return self.eras(day)[0]()
+
+    def eras(self, day: date | None = None) -> list[type[SiteParser]]:
+        """Every parser era, the one current on ``day`` (today's by default) first, then the
+        others newest first: sites keep serving old pages in old markup after a redesign."""
+        newest_first = list(reversed(self.parsers))
+        current = next((p for p in newest_first if day and p.valid_on(day)), newest_first[0])
+        return [current, *(p for p in newest_first if p is not current)]
 
 
 def select(sel: Selector, *queries: str) -> Selector | None:

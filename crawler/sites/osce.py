@@ -39,6 +39,10 @@ BODY = (
     "div.node-content>div.pane-content",
     "div.field-name-body .field-item",
 )
+# Panes that may hold the body when the strict selectors miss (a pane wrapped in one more
+# div), and panes that never do, by their class.
+BODY_PANES = ("div.content--content .pane-content", "div.node-content .pane-content")
+NOT_BODY_PANE = re.compile(r"related|image|photo|gallery|caption|share|download|newsletter|tags")
 BODY_SKIP = (".osce-share", ".osce-download-links", "figure", ".field-name-field-image")
 KIND = (".content--header .content-type-label", ".content--header .content--type")
 METADATA = ("div.content--metadata", ".node-metadata", "main")
@@ -82,9 +86,36 @@ def _labelled(node: Selector, label: str) -> str | None:
 
 
 def _value_node(block: Selector, label: str) -> Selector | None:
-    """The element after a metadata label such as "Source:" (2023: a list of links)."""
-    found = block.xpath(f".//*[normalize-space(text())='{label}']/following-sibling::*[1]")
+    """The element after a metadata label such as "Source:" (2023: a list of links).
+
+    Labels may be written with a no-break space ("Source:&nbsp;"), which normalize-space()
+    keeps: it is turned into a space first.
+    """
+    text = "normalize-space(translate(text(), '\u00a0', ' '))"
+    found = block.xpath(f".//*[{text}='{label}']/following-sibling::*[1]")
     return found[0] if found else None
+
+
+def _pane_is_body(pane: Selector) -> bool:
+    """Whether a pane may hold the release: not a related-content, image or share pane."""
+    classes = " ".join(pane.xpath("ancestor-or-self::*[position() <= 2]/@class").getall())
+    return not NOT_BODY_PANE.search(classes)
+
+
+def _body_node(sel: Selector) -> Selector | None:
+    """The pane holding the release: among the panes the body selectors match (strict ones
+    first, then any pane of the content column), the one opening with a dateline, else the
+    one with the most paragraph text. Related-content, image and share panes are skipped."""
+    panes = [p for q in (*BODY, *BODY_PANES) for p in sel.css(q) if _pane_is_body(p)]
+    if not panes:
+        return None
+
+    def rank(pane: Selector) -> tuple[bool, int]:
+        paragraphs = [t for t in (node_text(p) for p in pane.css("p")) if t]
+        opens = bool(paragraphs) and parse_dateline(paragraphs[0]) is not None
+        return opens, sum(map(len, paragraphs))
+
+    return max(panes, key=rank)  # the first of equals: strict selectors come first
 
 
 def _values(block: Selector, label: str) -> list[str]:
@@ -125,12 +156,9 @@ class OsceParser2019(SiteParser):
         kind = _labelled(item, "Content type:")
         return ListingEntry(urljoin(url, href), node_text(link), published, kind)
 
-    def parse_release(self, url: str, html: str) -> ReleaseFields | None:
+    def parse_release(self, url: str, html: str) -> ReleaseFields:
         sel = Selector(text=html)
-        body_node = first(sel, *BODY)
-        if body_node is None:
-            return None
-        body = block_text(body_node, skip=BODY_SKIP)
+        body = block_text(_body_node(sel), skip=BODY_SKIP)
         marked, meta_date = self._published(sel), self._meta(sel)
         year = (marked or meta_date).year if (marked or meta_date) else None
         dateline = parse_dateline(body.split("\n\n", 1)[0], year)

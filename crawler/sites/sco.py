@@ -56,11 +56,9 @@ class ScoV1(SiteParser):
     LISTING_DATE = (".news-list__date",)
     NEXT_PAGE = (".pagination a.pagination__next::attr(href)", "a[rel=next]::attr(href)")
 
-    def parse_release(self, url: str, html: str) -> ReleaseFields | None:
+    def parse_release(self, url: str, html: str) -> ReleaseFields:
         sel = Selector(text=html)
         node = select(sel, *self.BODY)
-        if node is None:
-            return None
         body = block_text(node, skip=self.SKIP)
         paragraphs = paragraphs_of(body)
         published = self.published(sel, url)

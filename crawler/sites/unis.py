@@ -61,11 +61,9 @@ class UnisV1(SiteParser):
     LISTING_DATE = ("div.item__date > span.std-item-date", ".item__date")
     NEXT_PAGE = ("a.pagination__next::attr(href)", "a[rel=next]::attr(href)")
 
-    def parse_release(self, url: str, html: str) -> ReleaseFields | None:
+    def parse_release(self, url: str, html: str) -> ReleaseFields:
         sel = Selector(text=html)
         node = select(sel, *self.BODY)
-        if node is None:
-            return None
         paragraphs = paragraphs_of(block_text(node, skip=self.SKIP))
         year = self.url_year(url)
         start = self.body_start(paragraphs, year)

@@ -76,11 +76,9 @@ class UnodcV1(SiteParser):
     ITEM_DATE = ("p.date", ".date")
     NEXT_PAGE = ("div.pager a.next::attr(href)", "a[rel=next]::attr(href)")
 
-    def parse_release(self, url: str, html: str) -> ReleaseFields | None:
+    def parse_release(self, url: str, html: str) -> ReleaseFields:
         sel = Selector(text=html)
         node = select(sel, *self.BODY)
-        if node is None:
-            return None
         paragraphs = self.body(node)
         year = url_date.year if (url_date := date_in_url(url)) else None
         dateline = parse_dateline(paragraphs[0], year) if paragraphs else None
@@ -114,7 +112,7 @@ class UnodcV1(SiteParser):
             or url_date
         )
 
-    def body(self, node: Selector) -> list[str]:
+    def body(self, node: Selector | None) -> list[str]:
         """Paragraphs up to the "* * *" line or the contact heading."""
         paragraphs = paragraphs_of(block_text(node, skip=self.SKIP))
         for i, paragraph in enumerate(paragraphs):
