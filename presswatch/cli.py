@@ -9,6 +9,8 @@ from presswatch.context import Context
 from presswatch.crawl_commands import crawl, replay
 from presswatch.daemon_commands import daemon, status
 from presswatch.demo_command import demo
+from presswatch.inspect_command import inspect_command
+from presswatch.reparse_command import reparse_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,3 +28,5 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 for command in (db, list_command, show, history, diff, crawl, replay, demo, daemon, status):
     main.add_command(command)
+main.add_command(inspect_command)
+main.add_command(reparse_command)
