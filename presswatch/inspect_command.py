@@ -49,7 +49,8 @@ class Reading:
         f = self.fields
         body = f.body if f else ""
         return {
-            "parser": self.parser, "kind": self.kind, "ok": f is not None, "error": self.error,
+            "parser": self.parser, "kind": self.kind, "ok": self.error is None,
+            "error": self.error,
             "valid_from": _iso(self.valid_from), "valid_until": _iso(self.valid_until),
             "method": f.method if f else None, "parser_version": f.parser_version if f else None,
             "title": f.title if f else None, "published": _iso(f.published if f else None),
@@ -117,7 +118,8 @@ def _era(site: Site, parser: type[SiteParser], url: str, html: str) -> Reading:
         fields = parser().parse_release(url, html)
     except Exception as exc:  # noqa: BLE001 - a parser crash is what inspect is for
         return Reading(name, "site", None, f"{type(exc).__name__}: {exc}", **bounds)
-    return Reading(name, "site", fields, None if fields else "no body found", **bounds)
+    error = None if fields and fields.body.strip() else "no body found"
+    return Reading(name, "site", fields, error, **bounds)
 
 
 def readings(site: Site | None, url: str, html: str, day: date) -> list[Reading]:
@@ -174,8 +176,12 @@ def show(found: list[Reading]) -> None:
 @click.argument("target", metavar="URL|FILE")
 @click.option("--source", "-s", help="Read as this source (default: guessed from the URL's host).")
 @click.option("--replay", metavar="URL", help="Fetch through this replay server.")
+@click.option("--url", "address", metavar="URL",
+              help="A saved page's address (default: its canonical link).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def inspect_command(target: str, source: str | None, replay: str | None, as_json: bool) -> None:
+def inspect_command(
+    target: str, source: str | None, replay: str | None, address: str | None, as_json: bool
+) -> None:
     """Show what each parser era of a source and the fallback read from one page.
 
     TARGET is a release page's URL (fetched now) or a saved page. Columns: every era of the
@@ -188,7 +194,7 @@ def inspect_command(target: str, source: str | None, replay: str | None, as_json
         if not path.is_file():
             raise click.ClickException(f"no such file: {target}")
         body = path.read_bytes()
-        url = page_url(decode_page(body), path)
+        url = address or page_url(decode_page(body), path)
     html = decode_page(body)
     if source is not None:
         try:
