@@ -139,16 +139,19 @@ class _Raw:
                  for n in names]  # fmt: skip
         return compiled.string, binds, compiled.positional
 
-    def run(self, conn: Connection, params: dict[str, Any]) -> Any:
-        """Execute with ``params``; returns the DB-API cursor (rows as plain tuples)."""
+    def run(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Execute with ``params``; the first row returned (a plain tuple), if any."""
         name = conn.dialect.name
         if name not in self._compiled:
             self._compiled[name] = self._compile(conn.dialect)
         sql, binds, positional = self._compiled[name]
         values = [(n, f(params[n]) if f else params[n]) for n, f in binds]
         cursor = conn.connection.driver_connection.cursor()
-        cursor.execute(sql, [v for _, v in values] if positional else dict(values))
-        return cursor
+        try:
+            cursor.execute(sql, [v for _, v in values] if positional else dict(values))
+            return cursor.fetchone() if cursor.description else None
+        finally:
+            cursor.close()
 
 
 _VERSION_KEYS = (
@@ -221,7 +224,7 @@ def _insert_version(
         "last_modified": item.last_modified,
         "raw_html": zlib.compress(item.raw_html, RAW_HTML_LEVEL) if item.raw_html else None,
     }  # fmt: skip
-    return _RAW_INSERT_VERSION.run(conn, params).fetchone()[0]
+    return _RAW_INSERT_VERSION.run(conn, params)[0]
 
 
 def _connection(session: Session | Connection) -> Connection:
@@ -233,9 +236,9 @@ def _find(conn: Connection, url: str) -> tuple[str, Any]:
 
     Archived URLs are canonical, so a URL found as given needs no canonicalizing.
     """
-    row = _RAW_FIND_RELEASE.run(conn, {"url": url}).fetchone()
+    row = _RAW_FIND_RELEASE.run(conn, {"url": url})
     if row is None and (canonical := canonical_url(url)) != url:
-        return canonical, _RAW_FIND_RELEASE.run(conn, {"url": canonical}).fetchone()
+        return canonical, _RAW_FIND_RELEASE.run(conn, {"url": canonical})
     return url, row
 
 
@@ -309,7 +312,7 @@ def record(
             {"source_id": source_id, "url": url, "external_id": item.external_id,
              "status": "active", "first_seen": at, "last_seen": at, "last_changed": at,
              "missing_count": 0},
-        ).fetchone()[0]  # fmt: skip
+        )[0]  # fmt: skip
         version_id = _insert_version(conn, release_id, 1, digest, item, at)
         _update_release(conn, {"rid": release_id, "current_version_id": version_id})
         _event(conn, Outcome.NEW, release_id, version_id, run_id, at)
