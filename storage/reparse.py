@@ -205,6 +205,7 @@ def reparse(
     at = now or datetime.now(UTC)
     scope = f"{source or '*'}:{since.isoformat() if since else ''}"
     per_release = engine.dialect.name != "postgresql"
+    query = _scoped(_BATCH, source, since)
     with engine.connect() as conn:
         with conn.begin():
             if restart and not dry_run:
@@ -212,17 +213,10 @@ def reparse(
             cursor = conn.execute(select(_C).where(_C.c.scope == scope)).first()
             after = cursor.last_release_id if cursor and cursor.parsers == parsers else 0
             total = conn.execute(
-                _scoped(
-                    select(func.count(_R.c.id))
-                    .join(_S, _S.c.id == _R.c.source_id)
-                    .join(_V, _V.c.id == _R.c.current_version_id)
-                    .where(_R.c.id > after, _V.c.raw_html.is_not(None)),
-                    source,
-                    since,
-                )  # fmt: skip
+                select(func.count()).select_from(query.subquery()), {"after": after}
             ).scalar_one()
         report = ReparseReport(total, after or None)
-        query = _scoped(_BATCH, source, since).limit(batch)
+        query = query.limit(batch)
         while True:
             with conn.begin():
                 rows = conn.execute(query, {"after": after}).all()
