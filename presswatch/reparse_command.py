@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 from sqlalchemy import Engine
 
@@ -16,7 +22,14 @@ from presswatch.archive_commands import _check_source, _diff_piece
 from presswatch.context import DATE, Context, console, pass_context
 from presswatch.reading import parsers_signature, read_page
 from storage.archive import ParsedRelease
-from storage.reparse import DEFAULT_BATCH, ArchivedPage, Reread, Unreadable, reparse
+from storage.reparse import (
+    DEFAULT_BATCH,
+    ArchivedPage,
+    ReparseReport,
+    Reread,
+    Unreadable,
+    reparse,
+)
 from storage.textdiff import inline_diff
 
 EXIT_INTERRUPTED = 130
@@ -59,10 +72,10 @@ def _show(reread: Reread, dry_run: bool) -> None:
         console.print(text)
 
 
-def _run(engine: Engine, options: dict[str, Any]) -> Any:
+def _run(engine: Engine, options: dict[str, Any]) -> ReparseReport:
     dry_run = options["dry_run"]
     with Progress(
-        *Progress.get_default_columns()[:2], MofNCompleteColumn(), BarColumn(),
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeRemainingColumn(), console=console, transient=True,
     ) as progress:  # fmt: skip
         task = progress.add_task("re-reading", total=None)
