@@ -108,6 +108,7 @@ def reparse_command(
     """
     with obj.session() as session:
         _check_source(session, source)
+        session.rollback()  # no transaction (on SQLite: no write lock) held while re-reading
         options = {
             "source": source, "since": since.date() if since else None, "dry_run": dry_run,
             "batch": batch, "restart": restart, "parsers": parsers_signature(source),

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fingerprint import content_hash
@@ -146,10 +147,13 @@ class _Raw:
             self._compiled[name] = self._compile(conn.dialect)
         sql, binds, positional = self._compiled[name]
         values = [(n, f(params[n]) if f else params[n]) for n, f in binds]
+        dbapi_error = conn.dialect.loaded_dbapi.Error
         cursor = conn.connection.driver_connection.cursor()
         try:
             cursor.execute(sql, [v for _, v in values] if positional else dict(values))
             return cursor.fetchone() if cursor.description else None
+        except dbapi_error as exc:  # as SQLAlchemy raises it: callers catch SQLAlchemyError
+            raise DBAPIError.instance(sql, values, exc, dbapi_error, dialect=conn.dialect) from exc
         finally:
             cursor.close()
 

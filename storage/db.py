@@ -53,7 +53,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # Take the write lock up front: a deferred transaction that later writes can fail with
     # "database is locked" at once instead of waiting out the busy timeout.
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # straight to sqlite3
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

@@ -302,3 +302,21 @@ def _state_all(archive: Archive) -> tuple[None, list[ReleaseVersion], list[Chang
     with archive.sessions() as s:
         versions = list(s.scalars(select(ReleaseVersion).order_by(ReleaseVersion.id)))
         return None, versions, list(s.scalars(select(ChangeEvent).order_by(ChangeEvent.id)))
+
+
+def test_a_failed_write_of_the_fast_path_is_an_sqlalchemy_error_and_leaves_nothing(
+    archive: Archive,
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    archive.record(A, now=T0)
+    with archive.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE change_event RENAME TO change_event_gone"))
+    with pytest.raises(DBAPIError, match="change_event"):
+        archive.record(replace(A, url="https://www.osce.org/other/1"), now=T0)
+    with archive.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE change_event_gone RENAME TO change_event"))
+    assert archive.record(A, now=T0).outcome is Outcome.UNCHANGED  # the connection still works
+    with archive.sessions() as s:
+        assert s.scalar(select(func.count(Release.id))) == 1  # the failed release rolled back

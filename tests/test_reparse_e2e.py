@@ -75,7 +75,8 @@ def test_reparse_after_a_parser_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         assert targets[0].kinds == EVENT_KINDS
 
         runner = CliRunner()
-        dry = runner.invoke(main, ["--db", db, "reparse", "--dry-run"])
+        dry = runner.invoke(main, ["--db", db, "reparse", "--dry-run", "--source", "unis",
+                                   "--since", "2000-01-01"])  # fmt: skip
         assert dry.exit_code == 0, dry.output
         assert all(url in dry.output for url in fixed), dry.output
         assert "would record 3 re-reading(s)" in dry.output and "place: " in dry.output
