@@ -184,7 +184,7 @@ def inspect_command(
 ) -> None:
     """Show what each parser era of a source and the fallback read from one page.
 
-    TARGET is a release page's URL (fetched now) or a saved page. Columns: every era of the
+    URL|FILE is a release page's URL (fetched now) or a saved page. Columns: every era of the
     source's parser, the fallback, and "crawl": what a crawl records today.
     """
     if urlsplit(target).scheme in ("http", "https"):
