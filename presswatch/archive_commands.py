@@ -214,7 +214,7 @@ DIFF_STYLES = {"=": "", "-": "red strike", "+": "green bold", "…": "dim"}
 DIFF_MARKS = {"-": ("[-", "-]"), "+": ("{+", "+}")}  # without colours: git's --word-diff=plain
 
 
-def _diff_piece(op: str, text: str) -> Text:
+def diff_piece(op: str, text: str) -> Text:
     if console.is_terminal and not console.no_color or op not in DIFF_MARKS:
         return Text(text, style=DIFF_STYLES[op])
     start, end = DIFF_MARKS[op]
@@ -244,13 +244,13 @@ def diff(obj: Context, ref: str, old: int | None, new: int | None, as_json: bool
                   f"({obj.time(b['fetched_at'])}): {', '.join(data['fields']) or 'no field'} changed")  # fmt: skip
     for field in ("title", "published", "place"):
         if field in data["fields"]:
-            console.print(Text.assemble(f"{field}: ", _diff_piece("-", str(a[field])), " → ",
-                                        _diff_piece("+", str(b[field]))))  # fmt: skip
+            console.print(Text.assemble(f"{field}: ", diff_piece("-", str(a[field])), " → ",
+                                        diff_piece("+", str(b[field]))))  # fmt: skip
     if data["body"]:
         console.print()
         text = Text()
         for piece in data["body"]:
             if text.plain and not (text.plain.endswith("\n") or piece["text"].startswith("\n")):
                 text.append(" ")
-            text.append(_diff_piece(piece["op"], piece["text"]))
+            text.append(diff_piece(piece["op"], piece["text"]))
         console.print(text)

@@ -23,6 +23,8 @@ COMMANDS = {
     "demo": "presswatch.demo_command:demo",
     "daemon": "presswatch.daemon_commands:daemon",
     "status": "presswatch.daemon_commands:status",
+    "inspect": "presswatch.inspect_command:inspect_command",
+    "reparse": "presswatch.reparse_command:reparse_command",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -35,6 +37,8 @@ SUMMARIES = {  # shown by --help without importing the commands
     "demo": "Crawl the bundled snapshot of all four sites twice, a day apart, and show the changes.",
     "daemon": "Recrawl every enabled source on its schedule and send notifications, until stopped.",
     "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
+    "inspect": "Show what each parser era of a source and the fallback read from one page.",
+    "reparse": "Re-read every release's kept page with today's parsers.",
 }
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.options import (
     EVENT_KINDS,
+    KNOWN_EVENT_KINDS,
     UNITS,
     Config,
     DaemonConfig,
@@ -286,8 +287,9 @@ def _target(t: _Table, index: int) -> TargetConfig:
     elif kind == "apprise":
         _check_apprise(url, t.key("url"))
     kinds = t.raw("kinds", sorted(EVENT_KINDS))
-    if not isinstance(kinds, list) or not kinds or not set(kinds) <= EVENT_KINDS:
-        raise ConfigError(f"{t.key('kinds')}: expected a list of {', '.join(sorted(EVENT_KINDS))}")
+    if not isinstance(kinds, list) or not kinds or not set(kinds) <= KNOWN_EVENT_KINDS:
+        known = ", ".join(sorted(KNOWN_EVENT_KINDS))
+        raise ConfigError(f"{t.key('kinds')}: expected a list of {known}")
     headers = t.table("headers")
     for name, value in headers.data.items():
         headers.used.add(name)

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EVENT_KINDS = frozenset({"new", "changed", "removed", "restored"})
+EVENT_KINDS = frozenset({"new", "changed", "removed", "restored"})  # a target's default
+# presswatch's own corrections (`presswatch reparse`): only to targets that list them.
+KNOWN_EVENT_KINDS = EVENT_KINDS | {"reparsed"}
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

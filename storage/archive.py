@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fingerprint import content_hash
@@ -35,6 +37,7 @@ REMOVAL_STRIKES = 2  # consecutive 404/410 answers before a release counts as re
 SHRINK_RATIO = 0.5  # a body under this share of the current one's words is suspicious
 REPLACED_RATIO = 0.5  # ...and so is one that replaced more than this share of them
 HELD_TAG = "held:"  # marks a held content hash in a crawl error's reason
+RAW_HTML_LEVEL = 1  # zlib level of kept pages: 2x faster than the default, ~8% larger
 
 
 class Outcome(StrEnum):
@@ -118,13 +121,85 @@ _UPDATE_RELEASE = update(_R).where(_R.c.id == bindparam("rid"))
 _UPDATE_VERSION = update(_V).where(_V.c.id == bindparam("vid"))
 
 
+class _Raw:
+    """A prebuilt statement run on the DB-API cursor, its values bound as SQLAlchemy binds them.
+
+    record()'s common cases (new, unchanged) spend most of their time in SQLAlchemy's
+    execution machinery, not in the database: compiled once per dialect, with the column
+    types' own bind processors, the statement writes exactly what ``conn.execute`` writes.
+    """
+
+    def __init__(self, statement: Any, keys: tuple[str, ...] = ()) -> None:
+        self.statement, self.keys = statement, list(keys) or None
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any]], bool]] = {}
+
+    def _compile(self, dialect: Any) -> tuple[str, list[tuple[str, Any]], bool]:
+        compiled = self.statement.compile(dialect=dialect, column_keys=self.keys)
+        names = compiled.positiontup if compiled.positional else list(compiled.binds)
+        binds = [(n, compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect))
+                 for n in names]  # fmt: skip
+        return compiled.string, binds, compiled.positional
+
+    def run(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Execute with ``params``; the first row returned (a plain tuple), if any."""
+        name = conn.dialect.name
+        if name not in self._compiled:
+            self._compiled[name] = self._compile(conn.dialect)
+        sql, binds, positional = self._compiled[name]
+        values = [(n, f(params[n]) if f else params[n]) for n, f in binds]
+        dbapi_error = conn.dialect.loaded_dbapi.Error
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(sql, [v for _, v in values] if positional else dict(values))
+            return cursor.fetchone() if cursor.description else None
+        except dbapi_error as exc:  # as SQLAlchemy raises it: callers catch SQLAlchemyError
+            raise DBAPIError.instance(sql, values, exc, dbapi_error, dialect=conn.dialect) from exc
+        finally:
+            cursor.close()
+
+
+_VERSION_KEYS = (
+    "release_id", "number", "content_hash", "title", "published", "place", "body", "metadata",
+    "method", "parser_version", "fetched_at", "etag", "last_modified", "raw_html",
+)  # fmt: skip
+_RAW_FIND_RELEASE = _Raw(_FIND_RELEASE)
+_RAW_INSERT_RELEASE = _Raw(
+    _INSERT_RELEASE,
+    ("source_id", "url", "external_id", "status", "first_seen", "last_seen", "last_changed",
+     "missing_count"),
+)  # fmt: skip
+_RAW_INSERT_VERSION = _Raw(_INSERT_VERSION, _VERSION_KEYS)
+_RAW_EVENT = _Raw(_INSERT_EVENT, ("kind", "release_id", "version_id", "run_id", "at", "diff"))
+
+
+@cache
+def _raw_update(keys: tuple[str, ...]) -> _Raw:
+    return _Raw(_UPDATE_RELEASE, keys)
+
+
+def _update_release(conn: Connection, values: dict[str, Any]) -> None:
+    """Update release ``values["rid"]`` with the other ``values``."""
+    _raw_update(tuple(sorted(k for k in values if k != "rid"))).run(conn, values)
+
+
+_SOURCE_IDS = "presswatch_source_ids"  # per DB-API connection (Connection.info): key -> id
+
+
 def ensure_source(
     session: Session | Connection, key: str, name: str | None = None, base_url: str = ""
 ) -> int:
-    """The id of source ``key``, creating it when it is new."""
+    """The id of source ``key``, creating it when it is new.
+
+    Ids found (committed by someone) are remembered per connection, so record() asks once.
+    """
     conn = _connection(session)
+    known: dict[str, int] = conn.info.setdefault(_SOURCE_IDS, {})
+    if key in known:
+        return known[key]
     source_id = conn.execute(_FIND_SOURCE, {"key": key}).scalar()
-    if source_id is None:
+    if source_id is not None:
+        known[key] = source_id
+    else:
         source_id = conn.execute(
             insert(Source).values(key=key, name=name or key, base_url=base_url).returning(Source.id)
         ).scalar_one()
@@ -135,8 +210,8 @@ def _event(
     conn: Connection, kind: Outcome, release_id: int, version_id: int | None,
     run_id: int | None, at: datetime, diff: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
-    conn.execute(
-        _INSERT_EVENT,
+    _RAW_EVENT.run(
+        conn,
         {"kind": kind.value, "release_id": release_id, "version_id": version_id,
          "run_id": run_id, "at": at, "diff": diff},
     )  # fmt: skip
@@ -151,17 +226,24 @@ def _insert_version(
         "metadata": item.metadata, "method": item.method, "parser_version": item.parser_version,
         "fetched_at": item.fetched_at or at, "etag": item.etag,
         "last_modified": item.last_modified,
-        "raw_html": zlib.compress(item.raw_html) if item.raw_html else None,
+        "raw_html": zlib.compress(item.raw_html, RAW_HTML_LEVEL) if item.raw_html else None,
     }  # fmt: skip
-    return conn.execute(_INSERT_VERSION, params).scalar_one()
+    return _RAW_INSERT_VERSION.run(conn, params)[0]
 
 
 def _connection(session: Session | Connection) -> Connection:
     return session if isinstance(session, Connection) else session.connection()
 
 
-def _find(conn: Connection, url: str) -> Row[Any] | None:
-    return conn.execute(_FIND_RELEASE, {"url": canonical_url(url)}).first()
+def _find(conn: Connection, url: str) -> tuple[str, Any]:
+    """The canonical URL and the release row (None if unknown) of ``url``.
+
+    Archived URLs are canonical, so a URL found as given needs no canonicalizing.
+    """
+    row = _RAW_FIND_RELEASE.run(conn, {"url": url})
+    if row is None and (canonical := canonical_url(url)) != url:
+        return canonical, _RAW_FIND_RELEASE.run(conn, {"url": canonical})
+    return url, row
 
 
 _WORD = re.compile(r"\w+")
@@ -225,19 +307,18 @@ def record(
     """Record one parsed release and return its outcome."""
     at = now or _now()
     conn = _connection(session)
-    url = canonical_url(item.url)
+    url, row = _find(conn, item.url)
     digest = content_hash(item.title, item.published, item.body)
-    row = conn.execute(_FIND_RELEASE, {"url": url}).first()
     if row is None:
-        source_id = ensure_source(session, item.source, base_url=_origin(url))
-        release_id = conn.execute(
-            _INSERT_RELEASE,
+        source_id = ensure_source(conn, item.source, base_url=_origin(url))
+        release_id = _RAW_INSERT_RELEASE.run(
+            conn,
             {"source_id": source_id, "url": url, "external_id": item.external_id,
              "status": "active", "first_seen": at, "last_seen": at, "last_changed": at,
              "missing_count": 0},
-        ).scalar_one()  # fmt: skip
+        )[0]  # fmt: skip
         version_id = _insert_version(conn, release_id, 1, digest, item, at)
-        conn.execute(_UPDATE_RELEASE, {"rid": release_id, "current_version_id": version_id})
+        _update_release(conn, {"rid": release_id, "current_version_id": version_id})
         _event(conn, Outcome.NEW, release_id, version_id, run_id, at)
         return Recorded(Outcome.NEW, release_id, version_id)
 
@@ -275,7 +356,7 @@ def record(
         _event(conn, outcome, release_id, version_id, run_id, at, diff)
     if item.external_id:
         values["external_id"] = item.external_id
-    conn.execute(_UPDATE_RELEASE, values)
+    _update_release(conn, values)
     return Recorded(outcome, release_id, version_id, diff)
 
 
@@ -285,7 +366,7 @@ def seen_not_modified(
     """A release page answered 304: it was seen, nothing else. None if the URL is unknown."""
     at = now or _now()
     conn = _connection(session)
-    row = _find(conn, url)
+    _, row = _find(conn, url)
     if row is None:
         return None
     release_id, status, _, version_id, *_ = row
@@ -310,7 +391,7 @@ def mark_missing(
     """
     at = now or _now()
     conn = _connection(session)
-    row = _find(conn, url)
+    _, row = _find(conn, url)
     if row is None:
         return None
     release_id, status, missing, version_id, *_ = row

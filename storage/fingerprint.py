@@ -27,7 +27,10 @@ def canonical_text(text: str | None) -> str:
     """Text as a reader sees it, with typographic and layout variants folded together."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_STYLE)
+    if text.isascii():  # nothing to fold but the backtick: NFKC and the tables change nothing
+        text = text.replace("`", "'")
+    else:
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).translate(_STYLE)
     text = " ".join(text.split())
     # Dashes join or separate words whatever their spacing: "2015- " and "2015 – " and
     # "2015—" read the same. Plain string operations: a regex here costs more than the rest.

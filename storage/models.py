@@ -151,7 +151,8 @@ class ChangeEvent(Base):
     __tablename__ = "change_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # new | changed | removed | restored
+    # new | changed | removed | restored | reparsed (a re-reading by a newer parser)
+    kind: Mapped[str] = mapped_column(String(20))
     release_id: Mapped[int] = mapped_column(ForeignKey("release.id"))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("release_version.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
@@ -165,6 +166,17 @@ class ChangeEvent(Base):
         Index("ix_change_event_at", "at"),
         Index("ix_change_event_release", "release_id"),
     )
+
+
+class ReparseCursor(Base):
+    """How far an interrupted reparse of one scope (source, since) got, and with which parsers."""
+
+    __tablename__ = "reparse_cursor"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    parsers: Mapped[str] = mapped_column(String(500))  # a different signature starts over
+    last_release_id: Mapped[int]
+    updated_at: Mapped[datetime]
 
 
 class NotifyTarget(Base):

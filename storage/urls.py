@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -27,6 +28,10 @@ TRACKING_PARAMS = frozenset(
     ]
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
+# A URL every rule below leaves as it is: lower-case host, no port, query or fragment, path
+# segments of unreserved characters (none a dot segment, no trailing slash). Most release
+# URLs are written so; they skip w3lib, the slow part.
+_PLAIN = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/|(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)+)")
 
 
 def canonical_url(url: str, keep_trailing_slash: bool = False) -> str:
@@ -39,6 +44,10 @@ def canonical_url(url: str, keep_trailing_slash: bool = False) -> str:
     other than "/" dropped unless the site needs it (``keep_trailing_slash``).
     Raises ValueError for a URL that cannot be read (``http://[::1``, port 99999).
     """
+    return url if _PLAIN.fullmatch(url) else _rewrite(url, keep_trailing_slash)
+
+
+def _rewrite(url: str, keep_trailing_slash: bool) -> str:
     parts = urlsplit(canonicalize_url(url.strip(), keep_blank_values=True))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")

@@ -242,3 +242,81 @@ def test_title_corrections_and_returns_to_an_old_title_are_not_held(archive: Arc
         assert archive.record(replace(A, title=title), run_id=run, now=T0).outcome is outcome
     run = archive.start_run("osce", now=T0)
     assert archive.record(A, run_id=run, now=T0).outcome is Outcome.RESTORED
+
+
+def test_the_fast_path_stores_what_sqlalchemy_stores(archive: Archive) -> None:
+    """record() binds its common statements itself: the stored values must be SQLAlchemy's."""
+    from sqlalchemy import insert
+
+    item = replace(A, metadata={"source": "OSCE Secretariat", "topics": ["Policing", "Réforme"]},
+                   fetched_at=T0, last_modified="Sat, 01 Nov 2026 12:00:00 GMT")  # fmt: skip
+    recorded = archive.record(item, now=T0)
+    columns = "number, content_hash, title, published, place, body, metadata, method, " \
+              "parser_version, fetched_at, etag, last_modified, raw_html"  # fmt: skip
+    with archive.engine.begin() as conn:
+        stored = conn.exec_driver_sql(f"SELECT {columns} FROM release_version").one()
+        source_id = conn.scalar(select(Release.source_id))
+        rid = conn.execute(
+            insert(Release)
+            .values(
+                source_id=source_id,
+                url="https://x.org/1",
+                status="active",
+                first_seen=T0,
+                last_seen=T0,
+                last_changed=T0,
+                missing_count=0,
+            )
+            .returning(Release.id)  # fmt: skip
+        ).scalar_one()
+        conn.execute(
+            insert(ReleaseVersion).values(
+                release_id=rid,
+                number=1,
+                content_hash=stored.content_hash,
+                title=item.title,
+                published=item.published,
+                place=item.place,
+                body=item.body,
+                meta=item.metadata,
+                method=item.method,
+                parser_version=item.parser_version,
+                fetched_at=T0,
+                etag=item.etag,
+                last_modified=item.last_modified,
+                raw_html=stored.raw_html,
+            )  # fmt: skip
+        )
+        by_sqlalchemy = conn.exec_driver_sql(
+            f"SELECT {columns} FROM release_version WHERE release_id = {rid}"
+        ).one()
+        event_at = conn.exec_driver_sql("SELECT at, diff FROM change_event").one()
+    assert tuple(stored) == tuple(by_sqlalchemy)
+    assert recorded.outcome is Outcome.NEW and event_at[1] in (None, "null")
+    _, versions, events = _state_all(archive)
+    assert versions[0].meta == item.metadata and versions[0].fetched_at == T0
+    assert events[0].at == T0 and events[0].diff is None
+
+
+def _state_all(archive: Archive) -> tuple[None, list[ReleaseVersion], list[ChangeEvent]]:
+    with archive.sessions() as s:
+        versions = list(s.scalars(select(ReleaseVersion).order_by(ReleaseVersion.id)))
+        return None, versions, list(s.scalars(select(ChangeEvent).order_by(ChangeEvent.id)))
+
+
+def test_a_failed_write_of_the_fast_path_is_an_sqlalchemy_error_and_leaves_nothing(
+    archive: Archive,
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    archive.record(A, now=T0)
+    with archive.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE change_event RENAME TO change_event_gone"))
+    with pytest.raises(DBAPIError, match="change_event"):
+        archive.record(replace(A, url="https://www.osce.org/other/1"), now=T0)
+    with archive.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE change_event_gone RENAME TO change_event"))
+    assert archive.record(A, now=T0).outcome is Outcome.UNCHANGED  # the connection still works
+    with archive.sessions() as s:
+        assert s.scalar(select(func.count(Release.id))) == 1  # the failed release rolled back

@@ -81,3 +81,21 @@ def test_trailing_slash_kept_where_the_site_needs_it() -> None:
     assert canonical_url("https://eng.sectsco.org/news/", keep_trailing_slash=True).endswith(
         "/news/"
     )
+
+
+def test_the_ascii_shortcut_hashes_every_fixture_as_the_full_normalisation_does() -> None:
+    """A zero-width space (folded away) sends a text through NFKC and both tables."""
+    import json
+    from pathlib import Path
+
+    texts = [BODY, *(t for _, t in SAME), *(t for _, t in DIFFERENT), "`quoted` -- text"]
+    for path in sorted((Path(__file__).parent / "fixtures").glob("*/*.json")):
+        expected = json.loads(path.read_text()).get("expected") or {}
+        texts += [expected.get("title") or "", expected.get("body") or ""]
+    ascii_texts = [t.encode("ascii", "ignore").decode() for t in texts]
+    assert sum(t.isascii() for t in texts) > 10 and not all(t.isascii() for t in texts)
+    for text in (*texts, *ascii_texts):
+        full = text + "\u200b"
+        assert not full.isascii()
+        assert canonical_text(text) == canonical_text(full), text[:60]
+        assert content_hash(text, D, text) == content_hash(full, D, full)

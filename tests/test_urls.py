@@ -91,3 +91,23 @@ def test_duplicate_forms_are_archived_once(archive: Archive) -> None:
         assert s.scalars(select(Release.url)).all() == [
             "https://www.osce.org/press/caf%C3%A9-a%2Fb"
         ]
+
+
+def test_urls_taking_the_shortcut_are_those_the_full_rules_leave_alone() -> None:
+    import json
+    from pathlib import Path
+
+    from storage.urls import _PLAIN, _rewrite
+
+    urls = [u for forms in SAME.values() for u in forms] + [u for pair in APART for u in pair]
+    for path in (Path(__file__).parent / "fixtures").glob("*/*.json"):
+        data = json.loads(path.read_text())
+        urls.append(data.get("url") or "")
+        urls += [e.get("url", "") for e in (data.get("expected") or {}).get("entries", [])]
+    urls += ["https://x.org", "https://x.org/", "https://x.org/a/", "https://x.org/a/.",
+             "https://x.org/a/..", "https://x.org/.hidden", "https://x.org/a.b-c_d/1.html",
+             "https://x.org:443/a", "https://x-y.org/~a", "https://1.2.3.4/a"]  # fmt: skip
+    plain = [u for u in urls if _PLAIN.fullmatch(u)]
+    assert len(plain) > 20
+    for url in urls:
+        assert canonical_url(url) == _rewrite(url, False), url
