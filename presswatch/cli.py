@@ -23,6 +23,7 @@ COMMANDS = {
     "demo": "presswatch.demo_command:demo",
     "daemon": "presswatch.daemon_commands:daemon",
     "status": "presswatch.daemon_commands:status",
+    "web": "presswatch.web_command:web",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -35,6 +36,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "demo": "Crawl the bundled snapshot of all four sites twice, a day apart, and show the changes.",
     "daemon": "Recrawl every enabled source on its schedule and send notifications, until stopped.",
     "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
+    "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
 }
 
 
