@@ -66,3 +66,14 @@ def archive(db_url: str) -> Iterator[Archive]:
     engine, sessions = open_archive(db_url)
     yield Archive(sessions)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
+    """The demo snapshot crawled plus a hostile release (tests/web_support.py): URL and its id."""
+    from web_support import build_web_archive
+
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder is in the run's own: built there once for them all.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return build_web_archive(shared)
