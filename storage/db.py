@@ -186,7 +186,12 @@ def open_read_only(url: str | None = None) -> tuple[Engine, sessionmaker[Session
     engine = make_engine(url)
     if engine.dialect.name == "sqlite":
         path = engine.url.database or ""
-        if path and not path.startswith("file:") and path != ":memory:" and not Path(path).is_file():
+        if (
+            path
+            and not path.startswith("file:")
+            and path != ":memory:"
+            and not Path(path).is_file()
+        ):
             raise DatabaseError(f"no archive at {path}: crawl first, or give --db")
         event.remove(engine, "begin", _sqlite_begin)
         event.listen(engine, "begin", _deferred_begin)

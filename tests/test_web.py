@@ -10,6 +10,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -182,7 +183,7 @@ def test_bad_requests_are_clear_pages(client: TestClient, ids: dict[str, int]) -
 
 def test_database_failure_is_a_503_page(tmp_path, web_archive) -> None:
     broken = tmp_path / "broken.db"
-    broken.write_bytes(open(web_archive[0].removeprefix("sqlite:///"), "rb").read())
+    broken.write_bytes(Path(web_archive[0].removeprefix("sqlite:///")).read_bytes())
     engine, sessions = open_read_only(f"sqlite:///{broken}")
     client = TestClient(create_app(sessions, CONFIG))
     assert client.get("/").status_code == 200
@@ -201,7 +202,9 @@ def test_token_guards_every_route(web_archive) -> None:
     client = TestClient(create_app(sessions, CONFIG, token="s3cret"))
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic !!"}):
         response = client.get("/api/events", headers=headers)
-        assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Basic")
+        assert response.status_code == 401 and response.headers["www-authenticate"].startswith(
+            "Basic"
+        )
     basic = "Basic " + base64.b64encode(b"me:s3cret").decode()
     for auth in ("Bearer s3cret", basic):
         assert client.get("/feeds/events.atom", headers={"Authorization": auth}).status_code == 200
@@ -215,7 +218,9 @@ def test_web_command_refuses_what_it_cannot_serve(tmp_path) -> None:
     assert "--host 0.0.0.0 is reachable from other machines: set --token" in result.output
     result = runner.invoke(main, ["--db", str(tmp_path / "none.db"), "web"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output == f"Error: no archive at {tmp_path / 'none.db'}: crawl first, or give --db\n"
+    assert (
+        result.output == f"Error: no archive at {tmp_path / 'none.db'}: crawl first, or give --db\n"
+    )
     assert not (tmp_path / "none.db").exists()
     (tmp_path / "empty.db").touch()
     result = runner.invoke(main, ["--db", str(tmp_path / "empty.db"), "web"])
@@ -246,5 +251,7 @@ def test_read_only_archive_refuses_writes(db_url: str) -> None:
     with behind.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     behind.dispose()
-    with pytest.raises(DatabaseError, match=r"is at schema 0001, not \d+: run `presswatch db upgrade`"):
+    with pytest.raises(
+        DatabaseError, match=r"is at schema 0001, not \d+: run `presswatch db upgrade`"
+    ):
         open_read_only(db_url)

@@ -19,7 +19,7 @@ from storage.archive import ParsedRelease, record
 from storage.db import open_archive
 
 HOSTILE_URL = "https://www.osce.org/press/hostile-1"
-TITLE = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\"> Hostile"
+TITLE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> Hostile'
 BODY = (
     "Hostile release <script>window.__pwned=3</script> with "
     '<a href="javascript:window.__pwned=4">a link</a> and <img src=x onerror=window.__pwned=5> '
@@ -32,7 +32,7 @@ RAW_HTML = (
 )
 METADATA = {"topics": ["<svg onload=window.__pwned=10>"], "link": "javascript:window.__pwned=11"}
 # What no HTML page or feed may hold: each would be live markup or a live link.
-LIVE = ("<script", "<img", "<svg", "onerror=\"window", 'href="javascript:', "onload=\"window")
+LIVE = ("<script", "<img", "<svg", 'onerror="window', 'href="javascript:', 'onload="window')
 
 
 def _hostile(url: str) -> int:
