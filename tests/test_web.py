@@ -8,7 +8,6 @@ import base64
 import json
 import re
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from web_support import HOSTILE_URL, LIVE, RAW_HTML
+from web_support import CONFIG, HOSTILE_URL, LIVE, RAW_HTML
 
 from presswatch.cli import main
-from presswatch.config import parse_config
 from storage.archive import Archive, ParsedRelease
 from storage.db import DatabaseError, make_engine, open_archive, open_read_only
 from storage.notifications import recent_events
@@ -28,16 +26,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx
     from starlette.testclient import TestClient
 
-from presswatch.web.app import CSP, create_app
-
-CONFIG = parse_config({}, ["osce", "sco", "unis", "unodc"])
+from presswatch.web.app import CSP, create_app  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client(web_archive: tuple[str, int]) -> Iterator[TestClient]:
-    engine, sessions = open_read_only(web_archive[0])
-    yield TestClient(create_app(sessions, CONFIG))
-    engine.dispose()
+def client(web_client: TestClient) -> TestClient:
+    return web_client
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from presswatch.config import parse_config
 from storage.archive import ParsedRelease, record
 from storage.db import open_archive
 
+CONFIG = parse_config({}, ["osce", "sco", "unis", "unodc"])
 HOSTILE_URL = "https://www.osce.org/press/hostile-1"
 TITLE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> Hostile'
 BODY = (
