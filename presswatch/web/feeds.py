@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,7 +18,7 @@ from starlette.routing import Route
 from presswatch.web.events import KINDS, events
 from presswatch.web.render import archive, env, page, text_param
 from storage import queries
-from storage.models import Release
+from storage.models import Release, ReleaseVersion
 from storage.notifications import EventNote
 
 TAG = "tag:presswatch,2026:"  # RFC 4151: entry ids stay the same wherever the feed is served
@@ -26,17 +27,21 @@ EXCERPT_WORDS = 80
 
 def _content(session: Session, note: EventNote) -> str:
     """The entry's HTML: the word diff of a change, else the start of the version's text."""
-    release = session.get(Release, note.release_id)
-    if release is None or note.version is None:
+    if note.version is None:
         return ""
     if note.kind == "changed" and note.previous_version is not None:
+        release = session.get(Release, note.release_id)
         try:
             diff = queries.compare_versions(session, release, note.previous_version, note.version)
         except LookupError:
             diff = None
         if diff is not None:
             return env.get_template("_diff_inline.html").render(diff=diff)
-    body = queries.find_version(release, note.version).body.split()
+    body = session.scalar(
+        select(ReleaseVersion.body).where(
+            ReleaseVersion.release_id == note.release_id, ReleaseVersion.number == note.version
+        )
+    ).split()
     excerpt = " ".join(body[:EXCERPT_WORDS]) + (" …" if len(body) > EXCERPT_WORDS else "")
     return env.get_template("_excerpt.html").render(kind=note.kind, excerpt=excerpt)
 
