@@ -155,7 +155,8 @@ def measure(url: str, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="an archive to read (default: a fresh one, see --releases)")
+    parser.add_argument("--db", help="an archive to read, or with --releases an empty one to fill "
+                        "(default: a temporary one)")  # fmt: skip
     parser.add_argument(
         "--releases", type=int, default=0, help="synthetic releases (0: the demo crawl)"
     )
@@ -163,7 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'web.db'}"
-        if not args.db and args.releases:
+        if args.releases:
             t0 = time.perf_counter()
             build_synthetic(url, args.releases)
             print(f"built {args.releases} synthetic releases in {time.perf_counter() - t0:.0f} s")
