@@ -27,7 +27,8 @@ BODY = (
     '<a href="javascript:window.__pwned=4">a link</a> and <img src=x onerror=window.__pwned=5> '
     "an image.\n\nSecond paragraph about drug trafficking stays the same."
 )
-EDITED_BODY = BODY.replace("an image.", 'an image <svg onload="window.__pwned=6">.')
+# A control character is no XML: the feeds must drop it, not break.
+EDITED_BODY = BODY.replace("an image.", 'an image <svg onload="window.__pwned=6">\x0b.')
 RAW_HTML = (
     b"<html><head><script>window.__pwned=7;alert(7)</script></head><body>"
     b'<img src=x onerror="window.__pwned=8;alert(8)"><a href="javascript:alert(9)">x</a></body></html>'

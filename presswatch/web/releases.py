@@ -74,13 +74,15 @@ def _snippets(
         text = " ".join(body.split())
         hit = pattern.search(text)
         start = text.rfind(" ", 0, max(hit.start() - 80, 0)) + 1 if hit else 0
-        shown = " ".join(text[start:].split(" ")[:SNIPPET_WORDS])
+        rest = text[start:].split(" ")
+        shown = " ".join(rest[:SNIPPET_WORDS])
         pieces, at = [], 0
         for match in pattern.finditer(shown):
             pieces += [(shown[at : match.start()], False), (match.group(), True)]
             at = match.end()
         pieces.append((shown[at:], False))
-        snippets[release_id] = [("… " if start else "", False), *pieces, (" …", False)]
+        more = " …" if len(rest) > SNIPPET_WORDS else ""
+        snippets[release_id] = [("… " if start else "", False), *pieces, (more, False)]
     return snippets
 
 
