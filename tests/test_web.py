@@ -236,6 +236,7 @@ def test_read_only_archive_refuses_writes(db_url: str) -> None:
         assert [e.title for e in recent_events(session)] == ["T2", "T1", "T0"]
         assert [e.title for e in recent_events(session, source="osce", limit=1)] == ["T2"]
         assert recent_events(session, kind="changed") == []
+        assert recent_events(session, source="nowhere") == []
         first = recent_events(session, source="unis")[0].release_id
         assert [e.release_id for e in recent_events(session, releases=[first])] == [first]
         with pytest.raises(OperationalError if engine.dialect.name == "sqlite" else Exception):
