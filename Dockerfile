@@ -1,4 +1,4 @@
-# presswatch: the daemon image (docker-compose.yml runs it next to PostgreSQL).
+# presswatch: the daemon and web image (docker-compose.yml runs both next to PostgreSQL).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
@@ -12,7 +12,7 @@ COPY crawler crawler
 COPY storage storage
 COPY scheduler scheduler
 COPY presswatch presswatch
-RUN pip install ".[postgres,notify]" \
+RUN pip install ".[postgres,notify,web]" \
     && cd / && rm -rf /src \
     && useradd --create-home --uid 1000 presswatch \
     && mkdir -p /data /config && chown presswatch /data /config

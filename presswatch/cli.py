@@ -25,6 +25,7 @@ COMMANDS = {
     "status": "presswatch.daemon_commands:status",
     "inspect": "presswatch.inspect_command:inspect_command",
     "reparse": "presswatch.reparse_command:reparse_command",
+    "web": "presswatch.web_command:web",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -39,6 +40,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
     "inspect": "Show what each parser era of a source and the fallback read from one page.",
     "reparse": "Re-read every release's kept page with today's parsers.",
+    "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
 }
 
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from presswatch.config import Config, ConfigError, SourceConfig, load_config
 from presswatch.context import Context, console, describe_counts, pass_context
@@ -72,7 +73,7 @@ def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -
     raise SystemExit(code)
 
 
-def _run_json(run: CrawlRun | None) -> dict[str, Any] | None:
+def run_json(run: CrawlRun | None) -> dict[str, Any] | None:
     if run is None:
         return None
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
@@ -90,9 +91,25 @@ def _schedule_json(source: SourceConfig) -> dict[str, Any]:
             "jitter": s.jitter, "timezone": s.timezone}  # fmt: skip
 
 
+def source_status(session: Session, source: SourceConfig, now: datetime) -> dict[str, Any]:
+    """One source as `status --json` shows it: schedule, last run, when due, overdue."""
+    from scheduler.daemon import due_time
+
+    run = last_run(session, source.key)
+    finished = store.last_finished(session, source.key)
+    # Due since the last finished run or, when none finished, since the last start:
+    # whatever its last run claims, one `running` past its timeout is not fine.
+    nxt = due_time(source, finished, now) if finished or not run else run.started_at
+    overdue = source.enabled and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
+    return {
+        "key": source.key, "enabled": source.enabled, "schedule": _schedule_json(source),
+        "timeout": source.timeout, "last_run": run_json(run),
+        "next_run": nxt if source.enabled else None, "overdue": overdue,
+    }  # fmt: skip
+
+
 def status_data(config: Config, db: str | None, now: datetime | None = None) -> dict[str, Any]:
     """Everything `presswatch status` shows; raises DatabaseError when the archive is away."""
-    from scheduler.daemon import due_time
     from storage.db import open_archive
 
     now = now or datetime.now(UTC)
@@ -100,22 +117,7 @@ def status_data(config: Config, db: str | None, now: datetime | None = None) -> 
     engine, sessions = open_archive(url)
     try:
         with sessions() as session:
-            sources = []
-            for source in config.sources.values():
-                run = last_run(session, source.key)
-                finished = store.last_finished(session, source.key)
-                # Due since the last finished run or, when none finished, since the last start:
-                # whatever its last run claims, one `running` past its timeout is not fine.
-                nxt = due_time(source, finished, now) if finished or not run else run.started_at
-                overdue = (
-                    source.enabled and nxt + timedelta(seconds=source.timeout) + OVERDUE_SLACK < now
-                )
-                sources.append({
-                    "key": source.key, "enabled": source.enabled,
-                    "schedule": _schedule_json(source), "timeout": source.timeout,
-                    "last_run": _run_json(run), "next_run": nxt if source.enabled else None,
-                    "overdue": overdue,
-                })  # fmt: skip
+            sources = [source_status(session, source, now) for source in config.sources.values()]
             found = store.register_targets(session, [t.name for t in config.notify.targets])
             targets = [
                 {"name": t.name, "type": t.type,

@@ -164,6 +164,55 @@ def open_archive(url: str | None = None, **kwargs: Any) -> tuple[Engine, session
     return engine, sessionmaker(engine, expire_on_commit=False)
 
 
+def _deferred_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")  # a read transaction: never waits for the write lock
+
+
+def _sqlite_query_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    dbapi_connection.commit()
+
+
+def open_read_only(url: str | None = None) -> tuple[Engine, sessionmaker[Session]]:
+    """Engine and sessions that only read the archive (the web view), never migrating it.
+
+    Raises DatabaseError when the archive is unreachable or not at the newest schema.
+    """
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database or ""
+        if (
+            path
+            and not path.startswith("file:")
+            and path != ":memory:"
+            and not Path(path).is_file()
+        ):
+            raise DatabaseError(f"no archive at {path}: crawl first, or give --db")
+        event.remove(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _deferred_begin)
+        event.listen(engine, "connect", _sqlite_query_only)
+    else:
+        event.listen(engine, "connect", _postgres_read_only)
+    try:
+        revision = schema_revision(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(describe_error(exc, engine.url)) from None
+    if revision != schema_head():
+        engine.dispose()
+        found = f"at schema {revision}" if revision else "empty (no presswatch archive)"
+        raise DatabaseError(
+            f"{display_url(engine.url)} is {found}, not {schema_head()}: "
+            "run `presswatch db upgrade` first"
+        )
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
 def describe_error(exc: BaseException, url: URL | None = None) -> str:
     """A database failure in one line a user can act on, with the password masked."""
     reason = _first_line(exc)

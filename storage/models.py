@@ -104,7 +104,8 @@ class ReleaseVersion(Base):
     fetched_at: Mapped[datetime]
     etag: Mapped[str | None] = mapped_column(String(200))
     last_modified: Mapped[str | None] = mapped_column(String(100))
-    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed
+    # zlib-compressed; loaded only when read (a release's versions are listed without it)
+    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     release: Mapped[Release] = relationship(foreign_keys=[release_id], back_populates="versions")
 

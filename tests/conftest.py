@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -65,4 +66,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
 def archive(db_url: str) -> Iterator[Archive]:
     engine, sessions = open_archive(db_url)
     yield Archive(sessions)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
+    """The demo snapshot crawled plus a hostile release (tests/web_support.py): URL and its id."""
+    from web_support import build_web_archive
+
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist each worker's folder is in the run's own: built there once for them all.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return build_web_archive(shared)
+
+
+@pytest.fixture(scope="session")
+def web_client(web_archive: tuple[str, int]) -> Iterator[Any]:
+    """A test client of the web view reading ``web_archive``."""
+    import warnings
+
+    from web_support import CONFIG
+
+    from presswatch.web.app import create_app
+    from storage.db import open_read_only
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's notice about httpx
+        from starlette.testclient import TestClient
+    engine, sessions = open_read_only(web_archive[0])
+    yield TestClient(create_app(sessions, CONFIG))
     engine.dispose()

@@ -372,7 +372,15 @@ def test_compose_file_is_valid() -> None:
     assert result.returncode == 0, result.stderr
     data = yaml.safe_load(result.stdout)
     services = data["services"]
-    assert {"db", "daemon"} <= set(services)
+    assert {"db", "daemon", "web"} <= set(services)
+    web = services["web"]  # the same image, every address of its container, a token asked
+    assert web["image"] == services["daemon"]["image"] and "build" not in web
+    assert web["command"] == ["presswatch", "web", "--host", "0.0.0.0", "--port", "8750"]
+    assert "PRESSWATCH_WEB_TOKEN" in web["environment"]
+    assert (
+        web["environment"]["PRESSWATCH_DATABASE_URL"]
+        == services["daemon"]["environment"]["PRESSWATCH_DATABASE_URL"]
+    )
     daemon = services["daemon"]
     assert "presswatch" in str(daemon["healthcheck"]["test"]) and "status" in str(
         daemon["healthcheck"]["test"]

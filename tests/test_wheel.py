@@ -41,6 +41,7 @@ def _package_files() -> set[str]:
 def test_wheel_and_sdist_carry_every_package_file(installed: Installed) -> None:
     expected = _package_files()
     assert any(name.startswith("crawler/replay/demo/www.osce.org/") for name in expected)
+    assert {"presswatch/web/templates/base.html", "presswatch/web/static/style.css"} <= expected
     wheel = set(zipfile.ZipFile(installed.archive("*.whl")).namelist())
     assert expected - wheel == set()
     with tarfile.open(installed.archive("*.tar.gz")) as sdist:
