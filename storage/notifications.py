@@ -56,14 +56,17 @@ class EventNote:
     version: int | None  # the version the event made current (or removed)
     previous_version: int | None  # the version current before it, in time
 
-    def to_json(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         """The event as webhooks receive it (docs/json.md); ``id`` is stable across retries."""
-        return jsonable({
+        return {
             "id": self.id, "kind": self.kind, "at": self.at, "source": self.source,
             "source_name": self.source_name, "release_id": self.release_id, "url": self.url,
             "title": self.title, "published": self.published, "version": self.version,
             "previous_version": self.previous_version, "diff": self.diff,
-        })  # fmt: skip
+        }  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(self.data())
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,17 @@ def pending_events(
     session: Session, target: NotifyTarget, kinds: Iterable[str], limit: int
 ) -> list[EventNote]:
     """The oldest undelivered events of ``kinds`` for ``target``."""
+    return event_notes(
+        session,
+        ChangeEvent.id > target.event_cursor,
+        ChangeEvent.kind.in_(list(kinds)),
+        _undelivered(target.id, ChangeEvent.id),
+        limit=limit,
+    )
+
+
+def event_notes(session: Session, *where: Any, limit: int | None = None) -> list[EventNote]:
+    """The change events meeting every condition in ``where``, oldest first."""
     version = aliased(ReleaseVersion)
     current = aliased(ReleaseVersion)
     earlier, earlier_version = aliased(ChangeEvent), aliased(ReleaseVersion)
@@ -145,11 +159,7 @@ def pending_events(
         .join(Source, Source.id == Release.source_id)
         .outerjoin(version, version.id == ChangeEvent.version_id)
         .outerjoin(current, current.id == Release.current_version_id)
-        .where(
-            ChangeEvent.id > target.event_cursor,
-            ChangeEvent.kind.in_(list(kinds)),
-            _undelivered(target.id, ChangeEvent.id),
-        )
+        .where(*where)
         .order_by(ChangeEvent.id)
         .limit(limit)
     ).all()
