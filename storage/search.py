@@ -301,8 +301,10 @@ def _filters(
     if dialect == "sqlite":  # the date is in the rowid: a range FTS5 reads directly
         if since:
             add("f.rowid >= :key_lo", "key_lo", _day(since) << ID_BITS)
-        if until:
+        if until:  # a release without a date has key 0: outside every range
             add("f.rowid < :key_hi", "key_hi", (_day(until) + 1) << ID_BITS)
+            if not since:
+                add("f.rowid >= :key_lo", "key_lo", 1 << ID_BITS)
     else:
         if since:
             add("v.published >= :since", "since", since, Date())
