@@ -184,11 +184,11 @@ def test_export_round_trips(known: str, versions: bool, tmp_path: Path) -> None:
         assert row.pop("current") == str(want.pop("current")).lower()
         assert row == {k: "" if v is None else str(v) for k, v in want.items()}
     assert any(r["body"] == newline for r in rows)
-    result = CliRunner().invoke(main, ["--db", known, "export", "--format", "csv", "-s", "sco"])
-    assert (
-        result.exit_code == 0
-        and list(csv.DictReader(io.StringIO(result.stdout)))[0]["body"] == newline
-    )
+    path = tmp_path / "sco.csv"
+    args = ["--db", known, "export", "--format", "csv", "-s", "sco", "-o", str(path)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    with path.open(encoding="utf-8", newline="") as f:
+        assert [r["body"] for r in csv.DictReader(f)] == [newline]
 
 
 def _jsonable(row: dict[str, object]) -> dict[str, object]:
