@@ -102,7 +102,9 @@ def search(
         except QueryError as exc:
             raise click.ClickException(f"bad query: {exc}") from None
     if as_json:
-        obj.emit_json({"total": page.total, "hits": [hit.to_json() for hit in page.hits]})
+        obj.emit_json(
+            {"total": page.total, "exact": page.exact, "hits": [h.to_json() for h in page.hits]}
+        )
         return
     obj.table(
         ("id", "source", "published", "title", "snippet"),
@@ -111,7 +113,7 @@ def search(
             for h in page.hits
         ],  # fmt: skip
     )
-    click.echo(f"{len(page.hits)} of {page.total} releases", err=True)
+    click.echo(f"{len(page.hits)} of {page.total}{'' if page.exact else '+'} releases", err=True)
 
 
 @click.command()

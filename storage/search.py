@@ -5,7 +5,7 @@ API (the CLI, the web view, the feeds and the JSON API all use it):
     parse_query(text) -> Query          raises QueryError (a one-line message)
     search(session, query, *, source=None, since=None, until=None, status=None,
            changed_since=None, order="relevance" | "date", limit=20, offset=0) -> SearchPage
-    SearchPage(total, hits: list[ReleaseHit])
+    SearchPage(total, exact, hits: list[ReleaseHit])
     ReleaseHit(id, url, source, title, published, status, last_changed, snippet, rank)
 
 The language: words (all must match), "exact phrases", prefix* (at least two letters),
@@ -21,7 +21,8 @@ Speed: matches are walked newest first (published date, then release id), which 
 engines do from their index without looking at every match. ``order="date"`` is that
 walk. ``order="relevance"`` ranks (FTS5 bm25, PostgreSQL ts_rank_cd) the newest
 ``CANDIDATES`` matches: every match when there are fewer, and for a common word the
-most relevant of the recent ones rather than of all. ``total`` counts every match.
+most relevant of the recent ones rather than of all. ``total`` counts the matches up to
+``CANDIDATES`` (``exact`` is False past that: "1000+"), so no query walks them all.
 
 Snippets are built here, not by the engine, so they are the same on both: archived text
 HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
@@ -123,7 +124,8 @@ class ReleaseHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    total: int  # every match of the query and filters
+    total: int  # the matches of the query and filters, counted up to CANDIDATES
+    exact: bool  # False: there are more than ``total``
     hits: list[ReleaseHit]
 
 
@@ -365,23 +367,19 @@ def search(
     dialect = session.get_bind().dialect.name
     where, binds = _filters(dialect, source, since, until, status, changed_since)
     binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
-    id_column = "r.id AS id"
-    if order == "date":
-        sql = f"{_matches_sql(dialect, where, id_column + ', NULL AS score')} LIMIT :n OFFSET :skip"
-    else:
-        candidates = _matches_sql(dialect, where, f"{id_column}, {_SCORE[dialect]} AS score")
-        sql = (
-            f"SELECT id, score FROM ({candidates} LIMIT {CANDIDATES}) c "
-            f"ORDER BY score DESC, id DESC LIMIT :n OFFSET :skip"
-        )
-    counted = f"SELECT count(*) FROM ({_matches_sql(dialect, where, 'r.id')}) m"
-    page = [bindparam("n", limit), bindparam("skip", offset)]
+    walk = max(CANDIDATES, offset + limit if order == "date" else 0) + 1
+    score = _SCORE[dialect] if order == "relevance" else "NULL"
+    sql = f"{_matches_sql(dialect, where, f'r.id AS id, {score} AS score')} LIMIT {walk}"
     try:
-        ranked = session.execute(text(sql).bindparams(*binds, *page)).all()
-        total = session.execute(text(counted).bindparams(*binds)).scalar_one()
+        matches = session.execute(text(sql).bindparams(*binds)).all()
     except DBAPIError as exc:
         session.rollback()
         raise QueryError(f"the database refused the query: {_first_line(exc)}") from None
+    exact = len(matches) < walk
+    matches = matches[: walk - 1]
+    if order == "relevance":  # a stable sort: equal scores stay newest first
+        matches.sort(key=lambda m: -m.score)
+    ranked = matches[offset : offset + limit]
     rows = {row.id: row for row in session.execute(_HITS, {"ids": [r.id for r in ranked]})}
     terms = query.terms
     hits = [
@@ -398,7 +396,7 @@ def search(
         )  # fmt: skip
         for r in ranked
     ]
-    return SearchPage(total, hits)
+    return SearchPage(len(matches), exact, hits)
 
 
 def _first_line(exc: DBAPIError) -> str:

@@ -65,7 +65,7 @@ def _titles(db_url: str, query: str, **filters: object) -> list[str]:
     _, sessions = open_archive(db_url)
     with sessions() as session:
         page = search(session, parse_query(query), order="date", limit=100, **filters)
-    assert page.total == len(page.hits)
+    assert page.total == len(page.hits) and page.exact
     return [hit.title for hit in page.hits]
 
 
@@ -140,7 +140,11 @@ def test_cli_search_json_and_errors(known: str) -> None:
     result = runner.invoke(main, ["--db", known, "search", "opium", "--json", "--order", "date"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["total"] == 2 and [h["title"] for h in data["hits"]] == [DOCS[3][1], DOCS[2][1]]
+    assert (
+        data["total"] == 2
+        and data["exact"]
+        and [h["title"] for h in data["hits"]] == [DOCS[3][1], DOCS[2][1]]
+    )
     assert set(data["hits"][0]) == {"id", "url", "source", "title", "published", "status",
                                     "last_changed", "snippet", "rank"}  # fmt: skip
     result = runner.invoke(main, ["--db", known, "search", "NOT x"])
