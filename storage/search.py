@@ -325,12 +325,12 @@ def _matches_sql(dialect: str, where: list[str], columns: str) -> str:
             f"JOIN source s ON s.id = r.source_id "
             f"WHERE release_fts MATCH :q AND {conditions} ORDER BY f.rowid DESC"
         )
-    return (
-        f"SELECT {columns} FROM release r "
-        f"JOIN release_version v ON v.id = r.current_version_id "
+    return (  # ix_release_version_published walks the versions in this order
+        f"SELECT {columns} FROM release_version v "
+        f"JOIN release r ON r.id = v.release_id AND r.current_version_id = v.id "
         f"JOIN source s ON s.id = r.source_id "
         f"WHERE v.search_vector @@ to_tsquery('simple', :q) AND {conditions} "
-        f"ORDER BY v.published DESC NULLS LAST, r.id DESC"
+        f"ORDER BY v.published DESC NULLS LAST, v.release_id DESC"
     )
 
 

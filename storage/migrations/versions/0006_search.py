@@ -93,7 +93,7 @@ def upgrade() -> None:
         )
         op.execute(
             "CREATE INDEX ix_release_version_published ON release_version "
-            "(published DESC NULLS LAST)"
+            "(published DESC NULLS LAST, release_id DESC)"
         )
 
 
