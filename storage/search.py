@@ -22,7 +22,7 @@ engines do from their index without looking at every match. ``order="date"`` is 
 walk. ``order="relevance"`` ranks (FTS5 bm25, PostgreSQL ts_rank_cd) the newest
 ``CANDIDATES`` matches: every match when there are fewer, and for a common word the
 most relevant of the recent ones rather than of all. ``total`` counts the matches up to
-``CANDIDATES`` (``exact`` is False past that: "1000+"), so no query walks them all.
+``CANDIDATES`` (``exact`` is False past that: "500+"), so no query walks them all.
 
 Snippets are built here, not by the engine, so they are the same on both: archived text
 HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Release, ReleaseVersion, Source, UTCDateTime
 
-CANDIDATES = 1000  # matches ranked for order="relevance"
+CANDIDATES = 500  # matches ranked for order="relevance", and counted
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 MAX_DEPTH = 10  # nested parentheses
@@ -327,7 +327,7 @@ def _matches_sql(dialect: str, where: list[str], columns: str) -> str:
         )
     return (  # ix_release_version_published walks the versions in this order
         f"SELECT {columns} FROM release_version v "
-        f"JOIN release r ON r.id = v.release_id AND r.current_version_id = v.id "
+        f"JOIN release r ON r.current_version_id = v.id "
         f"JOIN source s ON s.id = r.source_id "
         f"WHERE v.search_vector @@ to_tsquery('simple', :q) AND {conditions} "
         f"ORDER BY v.published DESC NULLS LAST, v.release_id DESC"

@@ -69,11 +69,9 @@ def _titles(db_url: str, query: str, **filters: object) -> list[str]:
     return [hit.title for hit in page.hits]
 
 
-@pytest.mark.parametrize("query", list(QUERIES))
-def test_every_kind_of_query_finds_the_same_releases_on_both_engines(
-    known: str, query: str
-) -> None:
-    assert _titles(known, query) == [DOCS[i][1] for i in QUERIES[query]]
+def test_every_kind_of_query_finds_the_same_releases_on_both_engines(known: str) -> None:
+    found = {query: _titles(known, query) for query in QUERIES}
+    assert found == {query: [DOCS[i][1] for i in QUERIES[query]] for query in QUERIES}
 
 
 def test_only_the_current_version_is_searched(known: str) -> None:
@@ -122,16 +120,16 @@ HOSTILE = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("query", HOSTILE)
-def test_hostile_queries_get_one_line_or_plain_words(known: str, query: str) -> None:
+def test_hostile_queries_get_one_line_or_plain_words(known: str) -> None:
     _, sessions = open_archive(known)
     with sessions() as session:
-        try:
-            parsed = parse_query(query)
-        except QueryError as exc:
-            assert str(exc) and "\n" not in str(exc)
-            return
-        search(session, parsed)  # the words, as words: no error
+        for query in HOSTILE:
+            try:
+                parsed = parse_query(query)
+            except QueryError as exc:
+                assert str(exc) and "\n" not in str(exc), query
+                continue
+            search(session, parsed)  # the words, as words: no error
         assert session.execute(text("SELECT count(*) FROM release")).scalar() == len(DOCS)
 
 
