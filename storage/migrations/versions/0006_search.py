@@ -12,7 +12,9 @@ indexes that let a query walk current versions newest first. Both engines see th
 lowercased, diacritics kept; everything else separates words. Bodies are indexed up to
 their first 100,000 characters on both.
 
-Upgrading builds the index for the archive as it is.
+Upgrading builds the index for the archive as it is. A later migration that rebuilds
+``release`` or ``release_version`` in SQLite batch mode (copy and rename) drops these
+triggers with the table, and must create them again.
 
 Revision ID: 0006
 Revises: 0004 (on this branch; re-chained after 0005 at merge)
