@@ -22,7 +22,7 @@ engines do from their index without looking at every match. ``order="date"`` is 
 walk. ``order="relevance"`` ranks (FTS5 bm25, PostgreSQL ts_rank_cd) the newest
 ``CANDIDATES`` matches: every match when there are fewer, and for a common word the
 most relevant of the recent ones rather than of all. ``total`` counts the matches up to
-``CANDIDATES`` (``exact`` is False past that: "500+"), so no query walks them all.
+``CANDIDATES`` (``exact`` is False past that: "200+"), so no query walks them all.
 
 Snippets are built here, not by the engine, so they are the same on both: archived text
 HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Release, ReleaseVersion, Source, UTCDateTime
 
-CANDIDATES = 500  # matches ranked for order="relevance", and counted
+CANDIDATES = 200  # matches ranked for order="relevance", and counted
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 MAX_DEPTH = 10  # nested parentheses

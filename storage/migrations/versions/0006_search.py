@@ -76,7 +76,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute(
             "CREATE VIRTUAL TABLE release_fts USING fts5(text, content='', "
-            "tokenize='unicode61 remove_diacritics 0', prefix='2 3')"
+            "tokenize='unicode61 remove_diacritics 0', prefix='2 3 4')"
         )
         for name, body in SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
