@@ -362,7 +362,8 @@ def search(
 ) -> SearchPage:  # fmt: skip
     """One page of the releases matching ``query`` and the filters (see the module doc).
 
-    Raises QueryError when the engine refuses the query.
+    Raises QueryError when the engine refuses the query (the session's transaction is then
+    rolled back: PostgreSQL aborts it).
     """
     dialect = session.get_bind().dialect.name
     where, binds = _filters(dialect, source, since, until, status, changed_since)
@@ -384,17 +385,18 @@ def search(
     terms = query.terms
     hits = [
         ReleaseHit(
-            id=r.id,
-            url=rows[r.id].url,
-            source=rows[r.id].key,
-            title=rows[r.id].title,
-            published=rows[r.id].published,
-            status=rows[r.id].status,
-            last_changed=rows[r.id].last_changed,
-            snippet=snippet(rows[r.id].body, terms),
+            id=row.id,
+            url=row.url,
+            source=row.key,
+            title=row.title,
+            published=row.published,
+            status=row.status,
+            last_changed=row.last_changed,
+            snippet=snippet(row.body, terms),
             rank=None if r.score is None else float(r.score),
         )  # fmt: skip
         for r in ranked
+        if (row := rows.get(r.id)) is not None  # None: deleted since the walk
     ]
     return SearchPage(len(matches), exact, hits)
 
