@@ -84,7 +84,10 @@ def search(
     until: datetime | None, status: str | None, changed_since: datetime | None, order: str,
     limit: int, as_json: bool,
 ) -> None:  # fmt: skip
-    """Search titles and bodies: words, "phrases", prefix*, AND, OR, NOT, (…) (docs/search.md)."""
+    """Search titles and bodies: words, "phrases", prefix*, AND, OR, NOT, ranked.
+
+    The query language, ranking and speed: docs/search.md.
+    """
     from storage.search import QueryError
     from storage.search import search as run_search
 
@@ -126,7 +129,10 @@ def search(
 def changes(
     obj: Context, since: datetime, source: str | None, kind: tuple[str, ...], as_json: bool
 ) -> None:
-    """The events of a period, oldest first: new, changed, removed, restored releases."""
+    """The events of a period: new, changed, removed, restored releases.
+
+    Oldest first; WHEN is a date, a time (UTC unless it has a zone) or a span ago (12h, 7d).
+    """
     from storage.models import ChangeEvent, Source
     from storage.notifications import event_notes
 
@@ -166,7 +172,10 @@ def export(
     obj: Context, fmt: str, source: str | None, since: datetime | None, until: datetime | None,
     status: str | None, versions: bool, output: str | None,
 ) -> None:  # fmt: skip
-    """Export every field of the releases (docs/json.md), streamed: any size, little memory."""
+    """Export every field of the releases as JSON Lines or CSV, streamed.
+
+    Any size in little memory; the fields are in docs/json.md.
+    """
     from storage.export import export_rows, write_csv, write_jsonl
 
     write = write_csv if fmt == "csv" else write_jsonl
