@@ -64,8 +64,8 @@ def _day(value: datetime | None) -> date | None:
 @click.option("--since", type=DATE, help="Published on or after this date (YYYY-MM-DD).")
 @click.option("--until", type=DATE, help="Published on or before this date (YYYY-MM-DD).")
 @click.option("--status", type=click.Choice(queries.RELEASE_STATUSES), help="active or removed.")
-@click.option("--search", "-q", "words", metavar="WORDS", type=TEXT,
-              help="Only releases whose title or body holds every one of these words.")  # fmt: skip
+@click.option("--search", "-q", "words", metavar="QUERY", type=TEXT,
+              help="Only releases matching this search (as `presswatch search`).")  # fmt: skip
 @click.option("--limit", "-n", type=LIMIT, default=50, show_default=True,
               help="At most this many (0: all).")  # fmt: skip
 @JSON_OPTION
@@ -74,13 +74,16 @@ def list_command(
     obj: Context, source: str | None, since: datetime | None, until: datetime | None,
     status: str | None, words: str | None, limit: int, as_json: bool,
 ) -> None:  # fmt: skip
-    """List releases, newest first; --search finds words in titles and bodies."""
+    """List releases, newest first; --search filters them as `search` does."""
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
+    from presswatch.search_commands import parse_or_fail
+
+    query = parse_or_fail(words) if words is not None else None
     with obj.session() as session:
         source = check_source(session, source)
         page = queries.list_releases(
-            session, source, _day(since), _day(until), status, limit or None, words
+            session, source, _day(since), _day(until), status, limit or None, query
         )
     if as_json:
         obj.emit_json([row.to_json() for row in page.rows])

@@ -56,14 +56,17 @@ class EventNote:
     version: int | None  # the version the event made current (or removed)
     previous_version: int | None  # the version current before it, in time
 
-    def to_json(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:
         """The event as webhooks receive it (docs/json.md); ``id`` is stable across retries."""
-        return jsonable({
+        return {
             "id": self.id, "kind": self.kind, "at": self.at, "source": self.source,
             "source_name": self.source_name, "release_id": self.release_id, "url": self.url,
             "title": self.title, "published": self.published, "version": self.version,
             "previous_version": self.previous_version, "diff": self.diff,
-        })  # fmt: skip
+        }  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return jsonable(self.data())
 
 
 @dataclass(frozen=True)
@@ -170,12 +173,18 @@ def pending_events(
     session: Session, target: NotifyTarget, kinds: Iterable[str], limit: int
 ) -> list[EventNote]:
     """The oldest undelivered events of ``kinds`` for ``target``."""
-    query = _event_rows().where(
+    return event_notes(
+        session,
         ChangeEvent.id > target.event_cursor,
         ChangeEvent.kind.in_(list(kinds)),
         _undelivered(target.id, ChangeEvent.id),
+        limit=limit,
     )
-    return _notes(session, query.order_by(ChangeEvent.id).limit(limit))
+
+
+def event_notes(session: Session, *where: Any, limit: int | None = None) -> list[EventNote]:
+    """The change events meeting every condition in ``where``, oldest first."""
+    return _notes(session, _event_rows().where(*where).order_by(ChangeEvent.id).limit(limit))
 
 
 def recent_events(

@@ -12,10 +12,11 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
+from storage.search import Matches, Query
 from storage.textdiff import inline_diff
 from storage.urls import canonical_url
 
@@ -63,12 +64,11 @@ def list_releases(
     until: date | None = None,
     status: str | None = None,
     limit: int | None = 50,
-    words: str | None = None,
+    words: Query | None = None,
 ) -> ReleasePage:
     """Releases newest first (by published date, then first seen), filtered.
 
-    ``words``: every word must stand in the current version's title or body, in any case
-    (a substring match: "traffick" finds trafficking and traffickers).
+    ``words``: the current version matches this search (storage.search), unranked.
     """
     other = aliased(ReleaseVersion)
     n_versions = (
@@ -105,7 +105,7 @@ def list_releases(
 
 def _filtered(
     query: Select[Any], source: str | None, since: date | None, until: date | None,
-    status: str | None, words: str | None,
+    status: str | None, words: Query | None,
 ) -> Select[Any]:  # fmt: skip
     query = query.join(Source, Source.id == Release.source_id).join(
         ReleaseVersion, ReleaseVersion.id == Release.current_version_id
@@ -118,13 +118,8 @@ def _filtered(
         query = query.where(ReleaseVersion.published <= until)
     if status:
         query = query.where(Release.status == status)
-    for word in (words or "").split():
-        query = query.where(
-            or_(
-                ReleaseVersion.title.icontains(word, autoescape=True),
-                ReleaseVersion.body.icontains(word, autoescape=True),
-            )
-        )
+    if words is not None:
+        query = query.where(Matches(words))
     return query
 
 

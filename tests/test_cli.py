@@ -98,7 +98,10 @@ def test_search_needs_every_word_in_title_or_body(small_archive: str) -> None:
     assert titles("interpol") == ["UNODC and INTERPOL"]  # title, any case
     assert titles("fedotov", "vienna") == ["UNODC and INTERPOL"]
     assert titles("fedotov", "policing") == []
-    assert titles("100%") == [] and titles("_") == []  # LIKE wildcards are plain characters
+    assert titles("100%") == []  # LIKE wildcards are plain characters
+    assert titles("expert*", "NOT", "agreed") == ["Old"]  # the language of `presswatch search`
+    code, _, err = run(small_archive, "list", "--search", "_")
+    assert code == 1 and err.strip() == "Error: bad query: the query has no word to search for"
 
 
 def test_diff_shows_the_words_that_changed(small_archive: str) -> None:

@@ -71,6 +71,8 @@ def filled(db_url: str) -> str:
         ("`presswatch history", ["history", "1"]),
         ("`presswatch diff", ["diff", "1"]),
         ("`presswatch status", ["status"]),
+        ("`presswatch search", ["search", "experts"]),
+        ("`presswatch changes", ["changes", "--since", "2026-01-01"]),
     ],
 )
 def test_command_json_has_the_documented_keys(
@@ -86,6 +88,14 @@ def test_command_json_has_the_documented_keys(
         assert data["first_seen"] == "2026-11-01T09:00:00Z"
     if "--html" in args:
         assert data["html"] == PAGE.decode() and data["version"] == 1
+
+
+def test_export_lines_have_the_documented_keys(filled: str) -> None:
+    result = CliRunner().invoke(main, ["--db", filled, "export", "--versions"])
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 0 and [line["current"] for line in lines] == [False, True]
+    for line in lines:
+        same_shape(line, documented("`presswatch export"))
 
 
 def test_status_json_keeps_zero_counts_and_gives_the_schedule_as_data(

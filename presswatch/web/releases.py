@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -23,11 +24,11 @@ from presswatch.web.render import (
     page,
     text_param,
 )
-from storage import queries
+from storage import queries, search
 from storage.models import Release, ReleaseVersion
 
 LIMIT = 50
-SNIPPET_WORDS = 30
+MARK = re.compile(r"</?mark>")
 
 
 @dataclass(frozen=True)
@@ -47,43 +48,36 @@ class Found:
 
 
 def _search(session: Session, q: str | None, filters: Filters, limit: int = LIMIT) -> Found:
-    """Releases matching ``q`` and ``filters``: the one place the web view and feeds search.
-
-    Today a substring match (storage.queries.list_releases); storage.search replaces it.
-    """
+    """Releases matching ``q`` and ``filters``, newest first: the one place the web view and
+    feeds search (storage.search's language; a query it refuses is a 400 with its message)."""
+    try:
+        query = search.parse_query(q) if q else None
+    except search.QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
     found = queries.list_releases(
-        session, filters.source, filters.since, filters.until, filters.status, limit, q
+        session, filters.source, filters.since, filters.until, filters.status, limit, query
     )
-    return Found(found, _snippets(session, [r.id for r in found.rows], (q or "").split()))
+    return Found(found, _snippets(session, [r.id for r in found.rows], query))
 
 
 def _snippets(
-    session: Session, ids: list[int], words: list[str]
+    session: Session, ids: list[int], query: search.Query | None
 ) -> dict[int, list[tuple[str, bool]]]:
-    """Some words of each body around the first word searched for, the words marked."""
-    if not words:
+    """Some words of each body around its densest matches: (text, is a match) pieces."""
+    if query is None:
         return {}
-    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
     bodies = session.execute(
         select(Release.id, ReleaseVersion.body)
         .join(ReleaseVersion, ReleaseVersion.id == Release.current_version_id)
         .where(Release.id.in_(ids))
     )
-    snippets = {}
-    for release_id, body in bodies:
-        text = " ".join(body.split())
-        hit = pattern.search(text)
-        start = text.rfind(" ", 0, max(hit.start() - 80, 0)) + 1 if hit else 0
-        rest = text[start:].split(" ")
-        shown = " ".join(rest[:SNIPPET_WORDS])
-        pieces, at = [], 0
-        for match in pattern.finditer(shown):
-            pieces += [(shown[at : match.start()], False), (match.group(), True)]
-            at = match.end()
-        pieces.append((shown[at:], False))
-        more = " …" if len(rest) > SNIPPET_WORDS else ""
-        snippets[release_id] = [("… " if start else "", False), *pieces, (more, False)]
-    return snippets
+    return {
+        release_id: [
+            (html.unescape(piece), i % 2 == 1)  # search.snippet marks matches with <mark>
+            for i, piece in enumerate(MARK.split(search.snippet(body, query.terms)))
+        ]
+        for release_id, body in bodies
+    }
 
 
 def releases_data(request: Request, session: Session) -> dict[str, Any]:
