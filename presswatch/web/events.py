@@ -6,11 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from presswatch.web.releases import Filters, _search
-from presswatch.web.render import api, archive, choice_param, int_param, page, text_param
+from presswatch.web.render import choice_param, int_param, page_and_api, text_param
 from scheduler.options import EVENT_KINDS
 from storage import queries
 from storage.notifications import EventNote, recent_events
@@ -42,14 +41,9 @@ def events_data(request: Request, session: Session) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def events_page(request: Request) -> Response:
-    with archive(request) as session:
-        return page(request, "events.html", events_data(request, session))
-
-
-def events_api(request: Request) -> Response:
-    with archive(request) as session:
-        return api([e.to_json() for e in events(session, request)])
+events_page, events_api = page_and_api(
+    events_data, "events.html", lambda d: [e.to_json() for e in d["events"]]
+)
 
 
 ROUTES = [

@@ -21,7 +21,7 @@ from presswatch.web.render import (
     choice_param,
     date_param,
     int_param,
-    page,
+    page_and_api,
     text_param,
 )
 from storage import queries, search
@@ -92,15 +92,9 @@ def releases_data(request: Request, session: Session) -> dict[str, Any]:
     return {"q": q, "filters": filters, "found": found, "sources": queries.source_keys(session)}
 
 
-def releases_page(request: Request) -> Response:
-    with archive(request) as session:
-        return page(request, "releases.html", releases_data(request, session))
-
-
-def releases_api(request: Request) -> Response:
-    with archive(request) as session:
-        data = releases_data(request, session)
-    return api([row.to_json() for row in data["found"].page.rows])
+releases_page, releases_api = page_and_api(
+    releases_data, "releases.html", lambda d: [r.to_json() for r in d["found"].page.rows]
+)
 
 
 def _release(session: Session, request: Request) -> Release:
@@ -128,14 +122,7 @@ def release_data(request: Request, session: Session) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def release_page(request: Request) -> Response:
-    with archive(request) as session:
-        return page(request, "release.html", release_data(request, session))
-
-
-def release_api(request: Request) -> Response:
-    with archive(request) as session:
-        return api(release_data(request, session)["release"])
+release_page, release_api = page_and_api(release_data, "release.html", lambda d: d["release"])
 
 
 def history_api(request: Request) -> Response:
@@ -157,14 +144,7 @@ def diff_data(request: Request, session: Session) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def diff_page(request: Request) -> Response:
-    with archive(request) as session:
-        return page(request, "diff.html", diff_data(request, session))
-
-
-def diff_api(request: Request) -> Response:
-    with archive(request) as session:
-        return api(diff_data(request, session)["diff"])
+diff_page, diff_api = page_and_api(diff_data, "diff.html", lambda d: d["diff"])
 
 
 def _kept_page(session: Session, request: Request) -> tuple[Release, int, str, str]:

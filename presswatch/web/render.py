@@ -8,7 +8,7 @@ part that has the CLI's ``--json`` shape, so the page and the API cannot disagre
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -68,6 +68,26 @@ def page(request: Request, template: str, data: dict[str, Any], status: int = 20
 
 def api(data: Any) -> JSONResponse:
     return JSONResponse(jsonable(data))
+
+
+Data = Callable[[Request, Session], dict[str, Any]]
+Endpoint = Callable[[Request], Response]
+
+
+def page_and_api(
+    data: Data, template: str, to_api: Callable[[dict[str, Any]], Any] = lambda d: d
+) -> tuple[Endpoint, Endpoint]:
+    """An HTML page and its /api twin, both built from one data function."""
+
+    def html(request: Request) -> Response:
+        with archive(request) as session:
+            return page(request, template, data(request, session))
+
+    def json(request: Request) -> Response:
+        with archive(request) as session:
+            return api(to_api(data(request, session)))
+
+    return html, json
 
 
 def text_param(request: Request, name: str) -> str | None:

@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from presswatch.daemon_commands import run_json, source_status
-from presswatch.web.render import api, archive, page
+from presswatch.web.render import page_and_api
 from storage.models import CrawlRun, Source
 from storage.notifications import archive_totals
 
@@ -46,14 +45,7 @@ def sources_data(request: Request, session: Session) -> dict[str, Any]:
     return {"now": now, "sources": sources, "archive": archive_totals(session)}
 
 
-def sources_page(request: Request) -> Response:
-    with archive(request) as session:
-        return page(request, "sources.html", sources_data(request, session))
-
-
-def sources_api(request: Request) -> Response:
-    with archive(request) as session:
-        return api(sources_data(request, session))
+sources_page, sources_api = page_and_api(sources_data, "sources.html")
 
 
 ROUTES = [
