@@ -27,12 +27,14 @@ from scheduler.options import (
     Schedule,
     SourceConfig,
     TargetConfig,
+    Watch,
     format_duration,
     setting_value,
 )
 
 CONFIG_NAME = "presswatch.toml"
 TARGET_TYPES = ("log", "webhook", "apprise")
+MATCH_MODES = ("text", "changed")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _TARGET_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
@@ -275,7 +277,35 @@ def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
     return config
 
 
-def _target(t: _Table, index: int) -> TargetConfig:
+def _watch(t: _Table, known_sources: list[str]) -> Watch | None:
+    """The target's ``sources``, ``query`` and ``match`` keys; None when it has none."""
+    if not any(t.has(name) for name in ("sources", "query", "match")):
+        return None
+    sources = t.raw("sources", None)
+    if sources is not None and (
+        not isinstance(sources, list) or not sources or not set(sources) <= set(known_sources)
+    ):
+        raise ConfigError(
+            f"{t.key('sources')}: expected a list of sources ({', '.join(known_sources)})"
+        )
+    text = t.string("query", None)
+    query = None
+    if text is not None:
+        from storage.search import QueryError, parse_query
+
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            raise ConfigError(f"{t.key('query')}: {exc}") from None
+    match = t.string("match", "text")
+    if match not in MATCH_MODES:
+        raise ConfigError(f"{t.key('match')}: expected text or changed, got {match!r}")
+    if match != "text" and query is None:
+        raise ConfigError(f"{t.key('match')}: needs a query to match")
+    return Watch(sources=frozenset(sources) if sources else None, query=query, match=match)
+
+
+def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
     kind = t.string("type", None)
     if kind not in TARGET_TYPES:
         raise ConfigError(
@@ -301,6 +331,7 @@ def _target(t: _Table, index: int) -> TargetConfig:
     target = TargetConfig(
         name=name, type=kind, url=url, kinds=frozenset(kinds),
         timeout=t.duration("timeout", 10.0, minimum=0.1) or 10.0, headers=dict(headers.data),
+        watch=_watch(t, known_sources),
     )  # fmt: skip
     t.finish()
     return target
@@ -319,7 +350,7 @@ def _check_apprise(url: str | None, key: str) -> None:
         raise ConfigError(f"{key}: {url!r} is not an Apprise URL Apprise can use")
 
 
-def _notify(t: _Table) -> NotifyConfig:
+def _notify(t: _Table, known_sources: list[str]) -> NotifyConfig:
     raw = t.raw("targets", None)
     if raw is None:
         targets: tuple[TargetConfig, ...] = NotifyConfig.targets
@@ -327,7 +358,8 @@ def _notify(t: _Table) -> NotifyConfig:
         raise ConfigError(f"{t.key('targets')}: expected a list of tables ([[notify.targets]])")
     else:
         targets = tuple(
-            _target(_Table(x, f"{t.key('targets')}[{i}]"), i) for i, x in enumerate(raw)
+            _target(_Table(x, f"{t.key('targets')}[{i}]"), i, known_sources)
+            for i, x in enumerate(raw)
         )
         names = [x.name for x in targets]
         if dup := next((n for n in names if names.count(n) > 1), None):
@@ -394,7 +426,7 @@ def parse_config(
     config = Config(
         database=database,
         daemon=_daemon(root.table("daemon")),
-        notify=_notify(root.table("notify")),
+        notify=_notify(root.table("notify"), known_sources),
         sources=sources,
         path=path,
     )

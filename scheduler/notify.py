@@ -21,7 +21,9 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from scheduler.options import NotifyConfig, TargetConfig
+from scheduler.watch import needs_text, wanted
 from storage import notifications as store
+from storage.models import NotifyTarget
 from storage.notifications import AlertNote, EventNote
 
 log = logging.getLogger("presswatch.notify")
@@ -220,6 +222,9 @@ class Notifier:
                 if not events and not alerts:
                     store.advance_cursors(session, target, config.kinds, self.clock())
                     return
+                events = self._watched(session, target, config, events)
+                if not events and not alerts:
+                    continue  # the whole batch passed by: look at the next one
             event_ids, alert_ids = [e.id for e in events], [a.id for a in alerts]
             try:
                 sender.send(events, alerts)
@@ -231,6 +236,21 @@ class Notifier:
             self._record_sent()
             result.delivered += len(events) + len(alerts)
             log.debug("%s: delivered %d events, %d alerts", name, len(events), len(alerts))
+
+    def _watched(
+        self, session: Session, target: NotifyTarget, config: TargetConfig,
+        events: list[EventNote],
+    ) -> list[EventNote]:  # fmt: skip
+        """The events the target's watch wants; the others are settled as passed by."""
+        texts = (
+            store.event_texts(session, [e.id for e in events]) if needs_text(config.watch) else {}
+        )
+        keep = [e for e in events if wanted(config.watch, e, texts)]
+        if len(keep) < len(events):
+            kept = {e.id for e in keep}
+            passed = [e.id for e in events if e.id not in kept]
+            store.mark_passed(session, target, passed, self.clock())
+        return keep
 
     def _record_sent(self) -> None:
         """Mark what was sent as delivered; raises while the database is unreachable."""

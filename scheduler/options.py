@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.search import Query
 
 EVENT_KINDS = frozenset({"new", "changed", "removed", "restored"})  # a target's default
 # presswatch's own corrections (`presswatch reparse`): only to targets that list them.
@@ -53,6 +56,21 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """What a target takes besides its kinds: some sources, and events a search query finds.
+
+    ``match``: "text" matches the query against the title and body of the event's version
+    (for a change, the new one; for a removal, the last one seen); "changed" matches a
+    change only against the words that changed (the event's word diff, and the old and new
+    title), any other event against its text.
+    """
+
+    sources: frozenset[str] | None = None  # None: every source
+    query: Query | None = None
+    match: str = "text"  # text | changed
+
+
+@dataclass(frozen=True)
 class TargetConfig:
     """Where notifications go: an Apprise URL, a JSON webhook, or the daemon's log."""
 
@@ -62,6 +80,7 @@ class TargetConfig:
     kinds: frozenset[str] = EVENT_KINDS
     timeout: float = 10.0
     headers: dict[str, str] = field(default_factory=dict)
+    watch: Watch | None = None  # None: every event of its kinds
 
 
 @dataclass(frozen=True)

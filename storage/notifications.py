@@ -253,6 +253,23 @@ def mark_delivered(
     target.failures, target.retry_at, target.last_error = 0, None, None
 
 
+def mark_passed(
+    session: Session, target: NotifyTarget, event_ids: list[int], now: datetime | None = None
+) -> None:
+    """Settle events the target's watch does not want: delivered, with no attempt made."""
+    _upsert(session, target.id, event_ids, [], {"delivered_at": now or _now()}, attempt=False)
+
+
+def event_texts(session: Session, event_ids: Iterable[int]) -> dict[int, str]:
+    """Title and body of each event's version (the last one seen, for a removal), by id."""
+    rows = session.execute(
+        select(ChangeEvent.id, ReleaseVersion.title, ReleaseVersion.body)
+        .join(ReleaseVersion, ReleaseVersion.id == ChangeEvent.version_id)
+        .where(ChangeEvent.id.in_(list(event_ids)))
+    )
+    return {ident: f"{title}\n{body}" for ident, title, body in rows}
+
+
 def mark_failed(
     session: Session, target: NotifyTarget, event_ids: list[int], alert_ids: list[int],
     error: str, retry_at: datetime, now: datetime | None = None,

@@ -445,6 +445,41 @@ def snippet(body: str, terms: list[Term], words: int = SNIPPET_WORDS) -> str:
     return " ".join("".join(pieces).split())
 
 
+# --- in Python, over one text -------------------------------------------------------------
+
+
+def text_words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as the query language sees them (lower case, in order)."""
+    return tuple(w.lower() for w in WORD.findall(text))
+
+
+def matches(query: Query, text: str | tuple[str, ...]) -> bool:
+    """Whether ``text`` (or its ``text_words``) matches ``query``, as search would find it."""
+    words = text_words(text) if isinstance(text, str) else text
+    return _holds(query.root, words, frozenset(words))
+
+
+def _holds(node: Node, words: tuple[str, ...], vocabulary: frozenset[str]) -> bool:
+    if isinstance(node, Any_):
+        return any(_holds(p, words, vocabulary) for p in node.parts)
+    if isinstance(node, All):
+        return all(_holds(p, words, vocabulary) for p in node.include) and not any(
+            _holds(p, words, vocabulary) for p in node.exclude
+        )
+    if len(node.words) == 1:
+        word = node.words[0]
+        return any(w.startswith(word) for w in vocabulary) if node.prefix else word in vocabulary
+    *head, last = node.words
+    if not all(w in vocabulary for w in head):
+        return False
+    n = len(node.words)
+    return any(
+        list(words[i : i + n - 1]) == head
+        and (words[i + n - 1].startswith(last) if node.prefix else words[i + n - 1] == last)
+        for i in range(len(words) - n + 1)
+    )
+
+
 # --- as a condition in other queries -------------------------------------------------------
 
 
