@@ -305,6 +305,23 @@ def _watch(t: _Table, known_sources: list[str]) -> Watch | None:
     return Watch(sources=frozenset(sources) if sources else None, query=query, match=match)
 
 
+def _template(t: _Table, kind: str) -> str | None:
+    """An apprise target's Jinja2 template, tried on a sample event in every form."""
+    source = t.string("template", None)
+    if source is None:
+        return None
+    if kind != "apprise":
+        raise ConfigError(f"{t.key('template')}: only apprise targets take a template")
+    from scheduler.messages import FORMATS, TemplateProblem, render, sample_events
+
+    try:
+        for form in FORMATS:
+            render(sample_events(), [], form, source)
+    except TemplateProblem as exc:
+        raise ConfigError(f"{t.key('template')}: {exc}") from None
+    return source
+
+
 def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
     kind = t.string("type", None)
     if kind not in TARGET_TYPES:
@@ -331,7 +348,7 @@ def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
     target = TargetConfig(
         name=name, type=kind, url=url, kinds=frozenset(kinds),
         timeout=t.duration("timeout", 10.0, minimum=0.1) or 10.0, headers=dict(headers.data),
-        watch=_watch(t, known_sources),
+        watch=_watch(t, known_sources), template=_template(t, kind),
     )  # fmt: skip
     t.finish()
     return target
@@ -364,8 +381,12 @@ def _notify(t: _Table, known_sources: list[str]) -> NotifyConfig:
         names = [x.name for x in targets]
         if dup := next((n for n in names if names.count(n) > 1), None):
             raise ConfigError(f"{t.key('targets')}: two targets named {dup!r}; give each a name")
+    web_url = t.string("web_url", None)
+    if web_url is not None:
+        _http_url(web_url, t.key("web_url"), "the web view")
     config = NotifyConfig(
         targets=targets,
+        web_url=web_url,
         retry_base=t.duration("retry_base", NotifyConfig.retry_base, minimum=0.01) or 1.0,
         retry_max=t.duration("retry_max", NotifyConfig.retry_max, minimum=0.01) or 1.0,
         batch=t.number("batch", NotifyConfig.batch, minimum=1, integer=True),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.messages import TemplateProblem, render, subject
 from scheduler.options import NotifyConfig, TargetConfig
 from scheduler.watch import needs_text, wanted
 from storage import notifications as store
@@ -40,11 +40,6 @@ class Sender(Protocol):
 
 
 # --- what a message says ------------------------------------------------------------------
-
-
-def subject(events: list[EventNote], alerts: list[AlertNote]) -> str:
-    counts = Counter(e.kind for e in events) + Counter(f"source {a.kind}" for a in alerts)
-    return "presswatch: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def describe_diff(diff: dict[str, Any] | None) -> str:
@@ -69,23 +64,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_DIFF_SNIPPET else text[: MAX_DIFF_SNIPPET - 1] + "…"
 
 
-def event_line(e: EventNote) -> str:
-    when = f" ({e.published.isoformat()})" if e.published else ""
-    return f"[{e.kind}] {e.source_name}: {e.title}{when}\n  {e.url}"
-
-
 def alert_line(a: AlertNote) -> str:
     what = "is failing" if a.kind == "failing" else "has recovered"
     return f"[{a.kind}] source {a.source} {what}: {a.detail}"
-
-
-def message_body(events: list[EventNote], alerts: list[AlertNote]) -> str:
-    lines = [alert_line(a) for a in alerts]
-    for e in events:
-        lines.append(event_line(e))
-        if e.kind == "changed" and (diff := describe_diff(e.diff)):
-            lines.append("  " + diff)
-    return "\n".join(lines)
 
 
 def payload(events: list[EventNote], alerts: list[AlertNote]) -> dict[str, Any]:
@@ -133,29 +114,44 @@ class WebhookSender:
 
 
 class AppriseSender:
-    """Any Apprise URL: e-mail, Slack, Matrix, Telegram, ntfy…"""
+    """Any Apprise URL: e-mail, Slack, Matrix, Telegram, ntfy…, in the form it takes.
 
-    def __init__(self, url: str) -> None:
+    The message is rendered (scheduler.messages) as text, Markdown or HTML, whichever the
+    service takes, from the target's own template or the default one.
+    """
+
+    def __init__(self, url: str, template: str | None = None, web_url: str | None = None) -> None:
         import apprise
 
         self.apprise = apprise.Apprise()
         if not self.apprise.add(url):
             raise DeliveryError(f"Apprise cannot use {url!r}")
+        self.form = body_form(self.apprise[0])
+        self.template, self.web_url = template, web_url
 
     def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
-        if not self.apprise.notify(
-            title=subject(events, alerts), body=message_body(events, alerts)
-        ):
+        try:
+            body = render(events, alerts, self.form, self.template, self.web_url)
+        except TemplateProblem as exc:
+            raise DeliveryError(f"template: {exc}") from None
+        if not self.apprise.notify(title=subject(events, alerts), body=body, body_format=self.form):
             raise DeliveryError("Apprise reported a failed delivery (see its log lines)")
 
 
-def make_sender(target: TargetConfig) -> Sender:
+def body_form(service: Any) -> str:
+    """The form (text, markdown, html) an Apprise service takes without converting."""
+    resolve = getattr(service, "resolve_format", None)  # Apprise 2: several forms, one chosen
+    form = resolve() if resolve else service.notify_format
+    return str(getattr(form, "value", form))
+
+
+def make_sender(target: TargetConfig, web_url: str | None = None) -> Sender:
     if target.type == "webhook":
         assert target.url
         return WebhookSender(target.url, target.timeout, target.headers)
     if target.type == "apprise":
         assert target.url
-        return AppriseSender(target.url)
+        return AppriseSender(target.url, target.template, web_url)
     return LogSender()
 
 
@@ -178,7 +174,7 @@ class Notifier:
         self.sessions = sessions
         self.config = config
         self.targets = {t.name: t for t in config.targets}
-        self.senders = senders or {t.name: make_sender(t) for t in config.targets}
+        self.senders = senders or {t.name: make_sender(t, config.web_url) for t in config.targets}
         self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         # Sent, but the database was away when it was to be recorded: recorded first thing
@@ -241,11 +237,11 @@ class Notifier:
         self, session: Session, target: NotifyTarget, config: TargetConfig,
         events: list[EventNote],
     ) -> list[EventNote]:  # fmt: skip
-        """The events the target's watch wants; the others are settled as passed by."""
-        texts = (
-            store.event_texts(session, [e.id for e in events]) if needs_text(config.watch) else {}
-        )
-        keep = [e for e in events if wanted(config.watch, e, texts)]
+        """The events the target's watch wants, with their bodies when the target shows them;
+        the others are settled as passed by."""
+        if needs_text(config.watch) or config.type == "apprise":
+            events = store.with_bodies(session, events)
+        keep = [e for e in events if wanted(config.watch, e)]
         if len(keep) < len(events):
             kept = {e.id for e in keep}
             passed = [e.id for e in events if e.id not in kept]

@@ -81,6 +81,7 @@ class TargetConfig:
     timeout: float = 10.0
     headers: dict[str, str] = field(default_factory=dict)
     watch: Watch | None = None  # None: every event of its kinds
+    template: str | None = None  # Jinja2 (sandboxed) for an apprise target's message body
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class NotifyConfig:
     retry_max: float = 3600.0
     batch: int = 20  # events per message
     check_every: float = 30.0  # how often pending and retried notifications are looked at
+    web_url: str | None = None  # `presswatch web`'s address: messages link its pages
 
 
 @dataclass(frozen=True)

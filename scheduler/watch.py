@@ -6,15 +6,13 @@ over one event's text, so a watch finds what a search of the archive would.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from scheduler.options import Watch
 from storage.notifications import EventNote
 from storage.search import matches
 
 
 def needs_text(watch: Watch | None) -> bool:
-    """Whether ``wanted`` needs the events' texts (title and body) to decide."""
+    """Whether ``wanted`` needs the events' bodies (storage.notifications.with_bodies)."""
     return watch is not None and watch.query is not None
 
 
@@ -26,8 +24,8 @@ def changed_text(event: EventNote) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def wanted(watch: Watch | None, event: EventNote, texts: Mapping[int, str]) -> bool:
-    """Whether ``event`` passes ``watch``; ``texts``: title and body by event id."""
+def wanted(watch: Watch | None, event: EventNote) -> bool:
+    """Whether ``event`` passes ``watch``."""
     if watch is None:
         return True
     if watch.sources is not None and event.source not in watch.sources:
@@ -36,4 +34,4 @@ def wanted(watch: Watch | None, event: EventNote, texts: Mapping[int, str]) -> b
         return True
     if watch.match == "changed" and event.kind == "changed":
         return matches(watch.query, changed_text(event))
-    return matches(watch.query, texts.get(event.id, event.title))
+    return matches(watch.query, f"{event.title}\n{event.body or ''}")

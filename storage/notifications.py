@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.archive import ensure_source, finish_run, start_run
@@ -55,6 +55,8 @@ class EventNote:
     release_id: int
     version: int | None  # the version the event made current (or removed)
     previous_version: int | None  # the version current before it, in time
+    body: str | None = None  # the text of ``version`` and of ``previous_version``,
+    previous_body: str | None = None  # when loaded (with_bodies): messages and watches
 
     def data(self) -> dict[str, Any]:
         """The event as webhooks receive it (docs/json.md); ``id`` is stable across retries."""
@@ -260,14 +262,23 @@ def mark_passed(
     _upsert(session, target.id, event_ids, [], {"delivered_at": now or _now()}, attempt=False)
 
 
-def event_texts(session: Session, event_ids: Iterable[int]) -> dict[int, str]:
-    """Title and body of each event's version (the last one seen, for a removal), by id."""
+def with_bodies(session: Session, events: list[EventNote]) -> list[EventNote]:
+    """The events with the bodies of their version and of the version before it."""
+    wanted = {(e.release_id, n) for e in events for n in (e.version, e.previous_version) if n}
     rows = session.execute(
-        select(ChangeEvent.id, ReleaseVersion.title, ReleaseVersion.body)
-        .join(ReleaseVersion, ReleaseVersion.id == ChangeEvent.version_id)
-        .where(ChangeEvent.id.in_(list(event_ids)))
-    )
-    return {ident: f"{title}\n{body}" for ident, title, body in rows}
+        select(ReleaseVersion.release_id, ReleaseVersion.number, ReleaseVersion.body).where(
+            tuple_(ReleaseVersion.release_id, ReleaseVersion.number).in_(sorted(wanted))
+        )
+    ) if wanted else []  # fmt: skip
+    bodies = {(r, n): body for r, n, body in rows}
+    return [
+        replace(
+            e,
+            body=bodies.get((e.release_id, e.version or 0)),
+            previous_body=bodies.get((e.release_id, e.previous_version or 0)),
+        )  # fmt: skip
+        for e in events
+    ]
 
 
 def mark_failed(

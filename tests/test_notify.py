@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from daemon_support import Webhook
 
-from scheduler.notify import DeliveryError, Notifier, describe_diff, make_sender, message_body
+from scheduler.messages import render
+from scheduler.notify import DeliveryError, Notifier, describe_diff, make_sender
 from scheduler.options import NotifyConfig, TargetConfig
 from storage.archive import Archive, ParsedRelease
 
@@ -113,7 +114,7 @@ def test_kinds_filter_and_changed_diff(archive: Archive, clock: Clock) -> None:
     assert only_changed.batches == [[2]]
     (event,) = only_changed.events
     assert event.title == "Release 1" and event.source == "osce"
-    text = message_body([event], [])
+    text = render([event], [])
     assert "[changed]" in text and "https://www.osce.org/press-releases/1" in text
     assert "changed body" in describe_diff(event.diff) and "+" in describe_diff(event.diff)
 
