@@ -185,7 +185,11 @@ def render(
 
 
 def sample_events() -> list[EventNote]:
-    """One made-up event of each kind, for trying a template or a target."""
+    """One made-up event of each kind, for trying a template or a target.
+
+    Their ids are negative, so a receiver that drops event ids it has seen never drops a
+    real event for a sample's sake.
+    """
     at = datetime(2026, 1, 1, tzinfo=UTC)
     old = "The Secretary General met the ministers in Vienna on Monday to discuss security."
     new = old.replace("on Monday", "on Tuesday").replace("security", "water and security")
@@ -200,8 +204,8 @@ def sample_events() -> list[EventNote]:
         )  # fmt: skip
 
     return [
-        event(1, "new", old),
-        event(2, "changed", new, old, fields=["body"], **word_diff(old, new)),
-        event(3, "removed", new),
-        event(4, "restored", new),
+        event(-1, "new", old),
+        event(-2, "changed", new, old, fields=["body"], **word_diff(old, new)),
+        event(-3, "removed", new),
+        event(-4, "restored", new),
     ]

@@ -36,7 +36,9 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None: ...
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str | None:
+        """Deliver, or raise DeliveryError; returns what the target answered, in a few words."""
+        ...
 
 
 # --- what a message says ------------------------------------------------------------------
@@ -83,12 +85,13 @@ def payload(events: list[EventNote], alerts: list[AlertNote]) -> dict[str, Any]:
 class LogSender:
     """One log line per event or alert (always delivered)."""
 
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
         for a in alerts:
             log.warning("%s", alert_line(a))
         for e in events:
             extra = f" — {describe_diff(e.diff).splitlines()[0]}" if e.kind == "changed" else ""
             log.info("[%s] %s: %s (%s)%s", e.kind, e.source, e.title, e.url, extra)
+        return f"logged {len(events) + len(alerts)} lines"
 
 
 @dataclass
@@ -99,7 +102,7 @@ class WebhookSender:
     timeout: float = 10.0
     headers: dict[str, str] = field(default_factory=dict)
 
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
         import httpx  # only the daemon sends: `presswatch status` need not import it
 
         try:
@@ -109,8 +112,10 @@ class WebhookSender:
             )  # fmt: skip
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        answer = f"HTTP {response.status_code} {response.reason_phrase}".strip()
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"HTTP {response.status_code}")
+            raise DeliveryError(answer)
+        return answer
 
 
 class AppriseSender:
@@ -129,13 +134,14 @@ class AppriseSender:
         self.form = body_form(self.apprise[0])
         self.template, self.web_url = template, web_url
 
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
         try:
             body = render(events, alerts, self.form, self.template, self.web_url)
         except TemplateProblem as exc:
             raise DeliveryError(f"template: {exc}") from None
         if not self.apprise.notify(title=subject(events, alerts), body=body, body_format=self.form):
             raise DeliveryError("Apprise reported a failed delivery (see its log lines)")
+        return f"Apprise: delivered ({self.form})"
 
 
 def body_form(service: Any) -> str:

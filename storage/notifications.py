@@ -281,6 +281,18 @@ def with_bodies(session: Session, events: list[EventNote]) -> list[EventNote]:
     ]
 
 
+def delivery_attempts(
+    session: Session, target: NotifyTarget, event_ids: list[int]
+) -> dict[int, tuple[int, str | None]]:
+    """Attempts and last error of each event sent to ``target`` and not yet delivered."""
+    rows = session.execute(
+        select(D.event_id, D.attempts, D.last_error).where(
+            D.target_id == target.id, D.event_id.in_(event_ids)
+        )
+    )
+    return {event_id: (attempts, error) for event_id, attempts, error in rows}
+
+
 def mark_failed(
     session: Session, target: NotifyTarget, event_ids: list[int], alert_ids: list[int],
     error: str, retry_at: datetime, now: datetime | None = None,
