@@ -23,6 +23,7 @@ from scheduler.options import (
     UNITS,
     Config,
     DaemonConfig,
+    Digest,
     NotifyConfig,
     Schedule,
     SourceConfig,
@@ -322,6 +323,22 @@ def _template(t: _Table, kind: str) -> str | None:
     return source
 
 
+def _digest(t: _Table) -> Digest | None:
+    """``digest`` ("hourly", "daily 08:00", "weekly mon 08:00") read in ``timezone``."""
+    from scheduler.digest import parse_digest
+
+    text = t.string("digest", None)
+    zone = _timezone(t, "UTC")
+    if text is None:
+        if t.has("timezone"):
+            raise ConfigError(f"{t.key('timezone')}: only a digest has a time zone")
+        return None
+    try:
+        return parse_digest(text, zone)
+    except ValueError as exc:
+        raise ConfigError(f"{t.key('digest')}: {exc}") from None
+
+
 def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
     kind = t.string("type", None)
     if kind not in TARGET_TYPES:
@@ -348,7 +365,7 @@ def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
     target = TargetConfig(
         name=name, type=kind, url=url, kinds=frozenset(kinds),
         timeout=t.duration("timeout", 10.0, minimum=0.1) or 10.0, headers=dict(headers.data),
-        watch=_watch(t, known_sources), template=_template(t, kind),
+        watch=_watch(t, known_sources), template=_template(t, kind), digest=_digest(t),
     )  # fmt: skip
     t.finish()
     return target
@@ -390,6 +407,7 @@ def _notify(t: _Table, known_sources: list[str]) -> NotifyConfig:
         retry_base=t.duration("retry_base", NotifyConfig.retry_base, minimum=0.01) or 1.0,
         retry_max=t.duration("retry_max", NotifyConfig.retry_max, minimum=0.01) or 1.0,
         batch=t.number("batch", NotifyConfig.batch, minimum=1, integer=True),
+        digest_max=t.number("digest_max", NotifyConfig.digest_max, minimum=1, integer=True),
         check_every=t.duration("check_every", NotifyConfig.check_every, minimum=0.1) or 1.0,
     )
     t.finish()

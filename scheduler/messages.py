@@ -98,9 +98,25 @@ _ALERT = {
     "markdown": "**{{ a.kind }}** · source {{ a.source | md }} " + _STATE + ": {{ a.detail | md }}",
     "html": "<p><b>{{ a.kind }}</b> · source {{ a.source }} " + _STATE + ": {{ a.detail }}</p>",
 }
+_COUNTS = {
+    "text": "{{ c.source }}: {{ c.kinds }}",
+    "markdown": "- {{ c.source | md }}: {{ c.kinds }}",
+    "html": "<li>{{ c.source }}: {{ c.kinds }}</li>",
+}
+_DIGEST = {
+    "text": "{% if digest %}{{ subject }}\n{% for c in counts %}"
+    + _COUNTS["text"]
+    + "\n{% endfor %}\n{% endif %}",
+    "markdown": "{% if digest %}**{{ subject | md }}**\n\n{% for c in counts %}"
+    + _COUNTS["markdown"]
+    + "\n{% endfor %}\n{% endif %}",
+    "html": "{% if digest %}<p><b>{{ subject }}</b></p>\n<ul>{% for c in counts %}"
+    + _COUNTS["html"]
+    + "{% endfor %}</ul>\n{% endif %}",
+}
 DEFAULT_TEMPLATES = {
     form: (
-        "{% for a in alerts %}" + _ALERT[form] + "\n{% endfor %}"
+        _DIGEST[form] + "{% for a in alerts %}" + _ALERT[form] + "\n{% endfor %}"
         "{% for e in events %}" + _EVENT_HEAD[form] + _EVENT_BODY[form]
         + "\n{% if not loop.last %}\n{% endif %}{% endfor %}"
     )
@@ -138,9 +154,22 @@ def _one_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[0] if text else 'cannot render'}{where}"
 
 
-def subject(events: list[EventNote], alerts: list[AlertNote]) -> str:
+def subject(events: list[EventNote], alerts: list[AlertNote], digest: bool = False) -> str:
     counts = Counter(e.kind for e in events) + Counter(f"source {a.kind}" for a in alerts)
-    return "presswatch: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    head = "presswatch digest: " if digest else "presswatch: "
+    return head + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
+def counts(events: list[EventNote]) -> list[dict[str, Any]]:
+    """Events per source and kind: a digest's summary on top."""
+    per_source: dict[str, Counter[str]] = {}
+    for e in events:
+        per_source.setdefault(e.source_name, Counter())[e.kind] += 1
+    return [
+        {"source": source, "total": sum(kinds.values()),
+         "kinds": ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))}
+        for source, kinds in sorted(per_source.items())
+    ]  # fmt: skip
 
 
 def event_context(e: EventNote, web_url: str | None = None) -> dict[str, Any]:
@@ -169,7 +198,7 @@ def event_context(e: EventNote, web_url: str | None = None) -> dict[str, Any]:
 
 def render(
     events: list[EventNote], alerts: list[AlertNote], form: str = "text",
-    template: str | None = None, web_url: str | None = None,
+    template: str | None = None, web_url: str | None = None, digest: bool = False,
 ) -> str:  # fmt: skip
     """The message body in ``form``, from ``template`` or the default; TemplateProblem."""
     compiled = compile_template(template or DEFAULT_TEMPLATES[form], form)
@@ -177,8 +206,10 @@ def render(
         return compiled.render(
             events=[event_context(e, web_url) for e in events],
             alerts=[a.to_json() for a in alerts],
-            subject=subject(events, alerts),
+            subject=subject(events, alerts, digest),
             format=form,
+            digest=digest,
+            counts=counts(events),
         ).strip()
     except TemplateError as exc:
         raise TemplateProblem(_one_line(exc)) from None

@@ -19,8 +19,9 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.digest import period_end
 from scheduler.messages import TemplateProblem, render, subject
-from scheduler.options import NotifyConfig, TargetConfig
+from scheduler.options import Digest, NotifyConfig, TargetConfig
 from scheduler.watch import needs_text, wanted
 from storage import notifications as store
 from storage.models import NotifyTarget
@@ -125,18 +126,21 @@ class AppriseSender:
     service takes, from the target's own template or the default one.
     """
 
-    def __init__(self, url: str, template: str | None = None, web_url: str | None = None) -> None:
+    def __init__(
+        self, url: str, template: str | None = None, web_url: str | None = None,
+        digest: bool = False,
+    ) -> None:  # fmt: skip
         import apprise
 
         self.apprise = apprise.Apprise()
         if not self.apprise.add(url):
             raise DeliveryError(f"Apprise cannot use {url!r}")
         self.form = body_form(self.apprise[0])
-        self.template, self.web_url = template, web_url
+        self.template, self.web_url, self.digest = template, web_url, digest
 
     def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
         try:
-            body = render(events, alerts, self.form, self.template, self.web_url)
+            body = render(events, alerts, self.form, self.template, self.web_url, self.digest)
         except TemplateProblem as exc:
             raise DeliveryError(f"template: {exc}") from None
         if not self.apprise.notify(title=subject(events, alerts), body=body, body_format=self.form):
@@ -157,7 +161,7 @@ def make_sender(target: TargetConfig, web_url: str | None = None) -> Sender:
         return WebhookSender(target.url, target.timeout, target.headers)
     if target.type == "apprise":
         assert target.url
-        return AppriseSender(target.url, target.template, web_url)
+        return AppriseSender(target.url, target.template, web_url, target.digest is not None)
     return LogSender()
 
 
@@ -220,13 +224,18 @@ class Notifier:
                 if target.retry_at and self.clock() < target.retry_at:
                     return
                 alerts = store.pending_alerts(session, target)
-                events = store.pending_events(session, target, config.kinds, self.config.batch)
+                limit = self.config.digest_max if config.digest else self.config.batch
+                events = store.pending_events(session, target, config.kinds, limit)
                 if not events and not alerts:
                     store.advance_cursors(session, target, config.kinds, self.clock())
                     return
                 events = self._watched(session, target, config, events)
                 if not events and not alerts:
                     continue  # the whole batch passed by: look at the next one
+                if config.digest and events:
+                    events = self._due(config.digest, events)
+                    if not events and not alerts:
+                        return  # the digest waits for its period to end
             event_ids, alert_ids = [e.id for e in events], [a.id for a in alerts]
             try:
                 sender.send(events, alerts)
@@ -253,6 +262,11 @@ class Notifier:
             passed = [e.id for e in events if e.id not in kept]
             store.mark_passed(session, target, passed, self.clock())
         return keep
+
+    def _due(self, digest: Digest, events: list[EventNote]) -> list[EventNote]:
+        """The events of the periods that have ended (all in one digest), else none."""
+        end = period_end(digest, min(e.at for e in events), self.clock())
+        return [e for e in events if e.at < end] if end else []
 
     def _record_sent(self) -> None:
         """Mark what was sent as delivered; raises while the database is unreachable."""

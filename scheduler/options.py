@@ -71,6 +71,17 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class Digest:
+    """Collect a target's events into one message per period (scheduler.digest)."""
+
+    period: str  # hourly | daily | weekly
+    day: str | None = None  # mon…sun, weekly only
+    hour: int = 0
+    minute: int = 0
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class TargetConfig:
     """Where notifications go: an Apprise URL, a JSON webhook, or the daemon's log."""
 
@@ -82,6 +93,7 @@ class TargetConfig:
     headers: dict[str, str] = field(default_factory=dict)
     watch: Watch | None = None  # None: every event of its kinds
     template: str | None = None  # Jinja2 (sandboxed) for an apprise target's message body
+    digest: Digest | None = None  # None: each batch at once
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ class NotifyConfig:
     retry_base: float = 30.0  # first retry of a failed target after this, doubled each time
     retry_max: float = 3600.0
     batch: int = 20  # events per message
+    digest_max: int = 500  # events per digest message
     check_every: float = 30.0  # how often pending and retried notifications are looked at
     web_url: str | None = None  # `presswatch web`'s address: messages link its pages
 
