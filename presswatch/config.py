@@ -36,6 +36,7 @@ from scheduler.options import (
 CONFIG_NAME = "presswatch.toml"
 TARGET_TYPES = ("log", "webhook", "apprise")
 MATCH_MODES = ("text", "changed")
+HEALTH_MODES = ("also", "only", "never")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _TARGET_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
@@ -350,8 +351,17 @@ def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
         _http_url(url, t.key("url"), "a webhook")
     elif kind == "apprise":
         _check_apprise(url, t.key("url"))
-    kinds = t.raw("kinds", sorted(EVENT_KINDS))
-    if not isinstance(kinds, list) or not kinds or not set(kinds) <= KNOWN_EVENT_KINDS:
+    health = t.string("health", "also")
+    if health not in HEALTH_MODES:
+        raise ConfigError(f"{t.key('health')}: expected one of {', '.join(HEALTH_MODES)}")
+    if health == "only" and t.has("kinds"):
+        raise ConfigError(f'{t.key("kinds")}: a health = "only" target gets no events')
+    kinds = t.raw("kinds", [] if health == "only" else sorted(EVENT_KINDS))
+    if (
+        not isinstance(kinds, list)
+        or not set(kinds) <= KNOWN_EVENT_KINDS
+        or (not kinds and health != "only")
+    ):
         known = ", ".join(sorted(KNOWN_EVENT_KINDS))
         raise ConfigError(f"{t.key('kinds')}: expected a list of {known}")
     headers = t.table("headers")
@@ -366,6 +376,7 @@ def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
         name=name, type=kind, url=url, kinds=frozenset(kinds),
         timeout=t.duration("timeout", 10.0, minimum=0.1) or 10.0, headers=dict(headers.data),
         watch=_watch(t, known_sources), template=_template(t, kind), digest=_digest(t),
+        health=health,
     )  # fmt: skip
     t.finish()
     return target

@@ -184,6 +184,10 @@ class Notifier:
         self.sessions = sessions
         self.config = config
         self.targets = {t.name: t for t in config.targets}
+        # Health alerts go to the targets with health = "only" when there are any, else to
+        # every target but those with health = "never".
+        only = {t.name for t in config.targets if t.health == "only"}
+        self.alert_targets = only or {t.name for t in config.targets if t.health != "never"}
         self.senders = senders or {t.name: make_sender(t, config.web_url) for t in config.targets}
         self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
@@ -224,6 +228,9 @@ class Notifier:
                 if target.retry_at and self.clock() < target.retry_at:
                     return
                 alerts = store.pending_alerts(session, target)
+                if alerts and name not in self.alert_targets:
+                    store.mark_passed(session, target, [], [a.id for a in alerts], self.clock())
+                    alerts = []
                 limit = self.config.digest_max if config.digest else self.config.batch
                 events = store.pending_events(session, target, config.kinds, limit)
                 if not events and not alerts:
@@ -260,7 +267,7 @@ class Notifier:
         if len(keep) < len(events):
             kept = {e.id for e in keep}
             passed = [e.id for e in events if e.id not in kept]
-            store.mark_passed(session, target, passed, self.clock())
+            store.mark_passed(session, target, passed, now=self.clock())
         return keep
 
     def _due(self, digest: Digest, events: list[EventNote]) -> list[EventNote]:

@@ -94,6 +94,7 @@ class TargetConfig:
     watch: Watch | None = None  # None: every event of its kinds
     template: str | None = None  # Jinja2 (sandboxed) for an apprise target's message body
     digest: Digest | None = None  # None: each batch at once
+    health: str = "also"  # health alerts: also | only (no events; then only these get them) | never
 
 
 @dataclass(frozen=True)

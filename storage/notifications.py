@@ -256,10 +256,13 @@ def mark_delivered(
 
 
 def mark_passed(
-    session: Session, target: NotifyTarget, event_ids: list[int], now: datetime | None = None
-) -> None:
-    """Settle events the target's watch does not want: delivered, with no attempt made."""
-    _upsert(session, target.id, event_ids, [], {"delivered_at": now or _now()}, attempt=False)
+    session: Session, target: NotifyTarget, event_ids: list[int], alert_ids: list[int] = (),
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Settle what the target does not want (its watch, its ``health``): delivered, with no
+    attempt made."""
+    _upsert(session, target.id, event_ids, list(alert_ids), {"delivered_at": now or _now()},
+            attempt=False)  # fmt: skip
 
 
 def with_bodies(session: Session, events: list[EventNote]) -> list[EventNote]:
