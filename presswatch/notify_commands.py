@@ -14,6 +14,7 @@ import click
 from presswatch.config import Config, TargetConfig
 from presswatch.context import Context, pass_context
 from presswatch.daemon_commands import CONFIG_OPTION, _config
+from scheduler.digest import next_end
 from scheduler.watch import needs_text, wanted
 from storage import notifications as store
 from storage.notifications import EventNote
@@ -123,7 +124,7 @@ def pending_data(obj: Context, config: Config, now: datetime) -> list[dict[str, 
                 "name": t.name, "type": t.type, "pending": len(pending),
                 "more": more, "failures": row.failures,
                 "retry_at": row.retry_at, "last_error": row.last_error,
-                "why": _why(row.retry_at, row.failures, row.last_error, pending, now,
+                "why": _why(t, row.retry_at, row.failures, row.last_error, pending, now,
                             config.notify.check_every),
                 "events": pending,
             })  # fmt: skip
@@ -132,11 +133,14 @@ def pending_data(obj: Context, config: Config, now: datetime) -> list[dict[str, 
 
 
 def _why(
-    retry_at: datetime | None, failures: int, error: str | None, pending: list[Any],
-    now: datetime, check_every: float,
+    target: TargetConfig, retry_at: datetime | None, failures: int, error: str | None,
+    pending: list[Any], now: datetime, check_every: float,
 ) -> str:  # fmt: skip
     if not pending:
         return "nothing waits"
+    if target.digest and (end := next_end(target.digest, min(e["at"] for e in pending))) > now:
+        return (f"collected for the {target.digest.period} digest, "
+                f"which goes out at {end.isoformat(timespec='minutes')}")  # fmt: skip
     if retry_at and retry_at > now:
         return (f"the target failed {failures} times (last: {error}); "
                 f"the daemon retries it at {retry_at.isoformat(timespec='seconds')}")  # fmt: skip

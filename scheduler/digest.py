@@ -47,11 +47,18 @@ def _trigger(digest: Digest):  # noqa: ANN202 - an APScheduler CronTrigger
                        timezone=digest.timezone)  # fmt: skip
 
 
+def next_end(digest: Digest, after: datetime) -> datetime:
+    """The end of the period ``after`` falls in: when its digest goes out."""
+    end = _trigger(digest).get_next_fire_time(None, after + timedelta(microseconds=1))
+    assert end is not None  # a cron of hours, days or weeks always fires again
+    return end
+
+
 def period_end(digest: Digest, oldest: datetime, now: datetime) -> datetime | None:
     """The latest end of a period after ``oldest`` that ``now`` has reached, else None."""
     trigger = _trigger(digest)
-    end = trigger.get_next_fire_time(None, oldest + timedelta(microseconds=1))
-    if end is None or end > now:
+    end = next_end(digest, oldest)
+    if end > now:
         return None
     for _ in range(MAX_PERIODS):
         following = trigger.get_next_fire_time(end, end + timedelta(microseconds=1))

@@ -118,3 +118,21 @@ def test_pending_says_what_waits_and_why(
     assert data["bad"]["pending"] == 2 and data["bad"]["failures"] == 1
     assert [e["id"] for e in data["bad"]["events"]] == [1, 2]
     assert datetime.fromisoformat(data["bad"]["retry_at"]) > datetime.now(UTC)
+
+
+def test_pending_of_a_digest_says_when_it_goes_out(
+    archive: Archive, db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "pw.toml"
+    path.write_text('[[notify.targets]]\nname = "weekly"\ntype = "log"\n'
+                    'digest = "weekly mon 08:00"\n')  # fmt: skip
+    notifier = Notifier(archive.sessions, load_config(path, ["osce"]).notify)
+    notifier.start()
+    record(archive, 1)
+    notifier.flush()
+    code, out, _ = run(db_url, path, "pending")
+    assert code == 0, out
+    first = out.splitlines()[0]
+    assert first.startswith("weekly (log): 1 pending — collected for the weekly digest, which ")
+    goes_out = datetime.fromisoformat(first.rsplit(" ", 1)[1])
+    assert goes_out.weekday() == 0 and (goes_out.hour, goes_out.minute) == (8, 0)
