@@ -29,6 +29,7 @@ COMMANDS = {
     "inspect": "presswatch.inspect_command:inspect_command",
     "reparse": "presswatch.reparse_command:reparse_command",
     "web": "presswatch.web_command:web",
+    "notify": "presswatch.notify_commands:notify",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -47,6 +48,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "inspect": "Show what each parser era of a source and the fallback read from one page.",
     "reparse": "Re-read every release's kept page with today's parsers.",
     "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
+    "notify": "Try a notification target, or see what waits to be sent.",
 }
 
 

@@ -23,16 +23,20 @@ from scheduler.options import (
     UNITS,
     Config,
     DaemonConfig,
+    Digest,
     NotifyConfig,
     Schedule,
     SourceConfig,
     TargetConfig,
+    Watch,
     format_duration,
     setting_value,
 )
 
 CONFIG_NAME = "presswatch.toml"
 TARGET_TYPES = ("log", "webhook", "apprise")
+MATCH_MODES = ("text", "changed")
+HEALTH_MODES = ("also", "only", "never")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _TARGET_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
@@ -275,7 +279,68 @@ def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
     return config
 
 
-def _target(t: _Table, index: int) -> TargetConfig:
+def _watch(t: _Table, known_sources: list[str]) -> Watch | None:
+    """The target's ``sources``, ``query`` and ``match`` keys; None when it has none."""
+    if not any(t.has(name) for name in ("sources", "query", "match")):
+        return None
+    sources = t.raw("sources", None)
+    if sources is not None and (
+        not isinstance(sources, list) or not sources or not set(sources) <= set(known_sources)
+    ):
+        raise ConfigError(
+            f"{t.key('sources')}: expected a list of sources ({', '.join(known_sources)})"
+        )
+    text = t.string("query", None)
+    query = None
+    if text is not None:
+        from storage.search import QueryError, parse_query
+
+        try:
+            query = parse_query(text)
+        except QueryError as exc:
+            raise ConfigError(f"{t.key('query')}: {exc}") from None
+    match = t.string("match", "text")
+    if match not in MATCH_MODES:
+        raise ConfigError(f"{t.key('match')}: expected text or changed, got {match!r}")
+    if match != "text" and query is None:
+        raise ConfigError(f"{t.key('match')}: needs a query to match")
+    return Watch(sources=frozenset(sources) if sources else None, query=query, match=match)
+
+
+def _template(t: _Table, kind: str) -> str | None:
+    """An apprise target's Jinja2 template, tried on a sample event in every form."""
+    source = t.string("template", None)
+    if source is None:
+        return None
+    if kind != "apprise":
+        raise ConfigError(f"{t.key('template')}: only apprise targets take a template")
+    from scheduler.messages import FORMATS, TemplateProblem, render, sample_events
+
+    try:
+        for form in FORMATS:
+            render(sample_events(), [], form, source)
+    except TemplateProblem as exc:
+        raise ConfigError(f"{t.key('template')}: {exc}") from None
+    return source
+
+
+def _digest(t: _Table) -> Digest | None:
+    """``digest`` ("hourly", "daily 08:00", "weekly mon 08:00") read in ``timezone``."""
+    from scheduler.digest import parse_digest
+
+    text = t.string("digest", None)
+    zone = _timezone(t, "UTC")
+    if text is None:
+        if t.has("timezone"):
+            raise ConfigError(f"{t.key('timezone')}: only a digest has a time zone")
+        return None
+    try:
+        return parse_digest(text, zone)
+    except ValueError as exc:
+        raise ConfigError(f"{t.key('digest')}: {exc}") from None
+
+
+def _target(t: _Table, index: int, known_sources: list[str]) -> TargetConfig:
     kind = t.string("type", None)
     if kind not in TARGET_TYPES:
         raise ConfigError(
@@ -286,8 +351,17 @@ def _target(t: _Table, index: int) -> TargetConfig:
         _http_url(url, t.key("url"), "a webhook")
     elif kind == "apprise":
         _check_apprise(url, t.key("url"))
-    kinds = t.raw("kinds", sorted(EVENT_KINDS))
-    if not isinstance(kinds, list) or not kinds or not set(kinds) <= KNOWN_EVENT_KINDS:
+    health = t.string("health", "also")
+    if health not in HEALTH_MODES:
+        raise ConfigError(f"{t.key('health')}: expected one of {', '.join(HEALTH_MODES)}")
+    if health == "only" and t.has("kinds"):
+        raise ConfigError(f'{t.key("kinds")}: a health = "only" target gets no events')
+    kinds = t.raw("kinds", [] if health == "only" else sorted(EVENT_KINDS))
+    if (
+        not isinstance(kinds, list)
+        or not set(kinds) <= KNOWN_EVENT_KINDS
+        or (not kinds and health != "only")
+    ):
         known = ", ".join(sorted(KNOWN_EVENT_KINDS))
         raise ConfigError(f"{t.key('kinds')}: expected a list of {known}")
     headers = t.table("headers")
@@ -301,6 +375,8 @@ def _target(t: _Table, index: int) -> TargetConfig:
     target = TargetConfig(
         name=name, type=kind, url=url, kinds=frozenset(kinds),
         timeout=t.duration("timeout", 10.0, minimum=0.1) or 10.0, headers=dict(headers.data),
+        watch=_watch(t, known_sources), template=_template(t, kind), digest=_digest(t),
+        health=health,
     )  # fmt: skip
     t.finish()
     return target
@@ -319,7 +395,7 @@ def _check_apprise(url: str | None, key: str) -> None:
         raise ConfigError(f"{key}: {url!r} is not an Apprise URL Apprise can use")
 
 
-def _notify(t: _Table) -> NotifyConfig:
+def _notify(t: _Table, known_sources: list[str]) -> NotifyConfig:
     raw = t.raw("targets", None)
     if raw is None:
         targets: tuple[TargetConfig, ...] = NotifyConfig.targets
@@ -327,16 +403,22 @@ def _notify(t: _Table) -> NotifyConfig:
         raise ConfigError(f"{t.key('targets')}: expected a list of tables ([[notify.targets]])")
     else:
         targets = tuple(
-            _target(_Table(x, f"{t.key('targets')}[{i}]"), i) for i, x in enumerate(raw)
+            _target(_Table(x, f"{t.key('targets')}[{i}]"), i, known_sources)
+            for i, x in enumerate(raw)
         )
         names = [x.name for x in targets]
         if dup := next((n for n in names if names.count(n) > 1), None):
             raise ConfigError(f"{t.key('targets')}: two targets named {dup!r}; give each a name")
+    web_url = t.string("web_url", None)
+    if web_url is not None:
+        _http_url(web_url, t.key("web_url"), "the web view")
     config = NotifyConfig(
         targets=targets,
+        web_url=web_url,
         retry_base=t.duration("retry_base", NotifyConfig.retry_base, minimum=0.01) or 1.0,
         retry_max=t.duration("retry_max", NotifyConfig.retry_max, minimum=0.01) or 1.0,
         batch=t.number("batch", NotifyConfig.batch, minimum=1, integer=True),
+        digest_max=t.number("digest_max", NotifyConfig.digest_max, minimum=1, integer=True),
         check_every=t.duration("check_every", NotifyConfig.check_every, minimum=0.1) or 1.0,
     )
     t.finish()
@@ -394,7 +476,7 @@ def parse_config(
     config = Config(
         database=database,
         daemon=_daemon(root.table("daemon")),
-        notify=_notify(root.table("notify")),
+        notify=_notify(root.table("notify"), known_sources),
         sources=sources,
         path=path,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,8 +19,12 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from scheduler.options import NotifyConfig, TargetConfig
+from scheduler.digest import period_end
+from scheduler.messages import TemplateProblem, render, subject
+from scheduler.options import Digest, NotifyConfig, TargetConfig
+from scheduler.watch import needs_text, wanted
 from storage import notifications as store
+from storage.models import NotifyTarget
 from storage.notifications import AlertNote, EventNote
 
 log = logging.getLogger("presswatch.notify")
@@ -34,15 +37,12 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None: ...
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str | None:
+        """Deliver, or raise DeliveryError; returns what the target answered, in a few words."""
+        ...
 
 
 # --- what a message says ------------------------------------------------------------------
-
-
-def subject(events: list[EventNote], alerts: list[AlertNote]) -> str:
-    counts = Counter(e.kind for e in events) + Counter(f"source {a.kind}" for a in alerts)
-    return "presswatch: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def describe_diff(diff: dict[str, Any] | None) -> str:
@@ -67,23 +67,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_DIFF_SNIPPET else text[: MAX_DIFF_SNIPPET - 1] + "…"
 
 
-def event_line(e: EventNote) -> str:
-    when = f" ({e.published.isoformat()})" if e.published else ""
-    return f"[{e.kind}] {e.source_name}: {e.title}{when}\n  {e.url}"
-
-
 def alert_line(a: AlertNote) -> str:
     what = "is failing" if a.kind == "failing" else "has recovered"
     return f"[{a.kind}] source {a.source} {what}: {a.detail}"
-
-
-def message_body(events: list[EventNote], alerts: list[AlertNote]) -> str:
-    lines = [alert_line(a) for a in alerts]
-    for e in events:
-        lines.append(event_line(e))
-        if e.kind == "changed" and (diff := describe_diff(e.diff)):
-            lines.append("  " + diff)
-    return "\n".join(lines)
 
 
 def payload(events: list[EventNote], alerts: list[AlertNote]) -> dict[str, Any]:
@@ -100,12 +86,13 @@ def payload(events: list[EventNote], alerts: list[AlertNote]) -> dict[str, Any]:
 class LogSender:
     """One log line per event or alert (always delivered)."""
 
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
         for a in alerts:
             log.warning("%s", alert_line(a))
         for e in events:
             extra = f" — {describe_diff(e.diff).splitlines()[0]}" if e.kind == "changed" else ""
             log.info("[%s] %s: %s (%s)%s", e.kind, e.source, e.title, e.url, extra)
+        return f"logged {len(events) + len(alerts)} lines"
 
 
 @dataclass
@@ -116,7 +103,7 @@ class WebhookSender:
     timeout: float = 10.0
     headers: dict[str, str] = field(default_factory=dict)
 
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
         import httpx  # only the daemon sends: `presswatch status` need not import it
 
         try:
@@ -126,34 +113,55 @@ class WebhookSender:
             )  # fmt: skip
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        answer = f"HTTP {response.status_code} {response.reason_phrase}".strip()
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"HTTP {response.status_code}")
+            raise DeliveryError(answer)
+        return answer
 
 
 class AppriseSender:
-    """Any Apprise URL: e-mail, Slack, Matrix, Telegram, ntfy…"""
+    """Any Apprise URL: e-mail, Slack, Matrix, Telegram, ntfy…, in the form it takes.
 
-    def __init__(self, url: str) -> None:
+    The message is rendered (scheduler.messages) as text, Markdown or HTML, whichever the
+    service takes, from the target's own template or the default one.
+    """
+
+    def __init__(
+        self, url: str, template: str | None = None, web_url: str | None = None,
+        digest: bool = False,
+    ) -> None:  # fmt: skip
         import apprise
 
         self.apprise = apprise.Apprise()
         if not self.apprise.add(url):
             raise DeliveryError(f"Apprise cannot use {url!r}")
+        self.form = body_form(self.apprise[0])
+        self.template, self.web_url, self.digest = template, web_url, digest
 
-    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> None:
-        if not self.apprise.notify(
-            title=subject(events, alerts), body=message_body(events, alerts)
-        ):
+    def send(self, events: list[EventNote], alerts: list[AlertNote]) -> str:
+        try:
+            body = render(events, alerts, self.form, self.template, self.web_url, self.digest)
+        except TemplateProblem as exc:
+            raise DeliveryError(f"template: {exc}") from None
+        if not self.apprise.notify(title=subject(events, alerts), body=body, body_format=self.form):
             raise DeliveryError("Apprise reported a failed delivery (see its log lines)")
+        return f"Apprise: delivered ({self.form})"
 
 
-def make_sender(target: TargetConfig) -> Sender:
+def body_form(service: Any) -> str:
+    """The form (text, markdown, html) an Apprise service takes without converting."""
+    resolve = getattr(service, "resolve_format", None)  # Apprise 2: several forms, one chosen
+    form = resolve() if resolve else service.notify_format
+    return str(getattr(form, "value", form))
+
+
+def make_sender(target: TargetConfig, web_url: str | None = None) -> Sender:
     if target.type == "webhook":
         assert target.url
         return WebhookSender(target.url, target.timeout, target.headers)
     if target.type == "apprise":
         assert target.url
-        return AppriseSender(target.url)
+        return AppriseSender(target.url, target.template, web_url, target.digest is not None)
     return LogSender()
 
 
@@ -176,7 +184,11 @@ class Notifier:
         self.sessions = sessions
         self.config = config
         self.targets = {t.name: t for t in config.targets}
-        self.senders = senders or {t.name: make_sender(t) for t in config.targets}
+        # Health alerts go to the targets with health = "only" when there are any, else to
+        # every target but those with health = "never".
+        only = {t.name for t in config.targets if t.health == "only"}
+        self.alert_targets = only or {t.name for t in config.targets if t.health != "never"}
+        self.senders = senders or {t.name: make_sender(t, config.web_url) for t in config.targets}
         self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         # Sent, but the database was away when it was to be recorded: recorded first thing
@@ -216,10 +228,21 @@ class Notifier:
                 if target.retry_at and self.clock() < target.retry_at:
                     return
                 alerts = store.pending_alerts(session, target)
-                events = store.pending_events(session, target, config.kinds, self.config.batch)
+                if alerts and name not in self.alert_targets:
+                    store.mark_passed(session, target, [], [a.id for a in alerts], self.clock())
+                    alerts = []
+                limit = self.config.digest_max if config.digest else self.config.batch
+                events = store.pending_events(session, target, config.kinds, limit)
                 if not events and not alerts:
                     store.advance_cursors(session, target, config.kinds, self.clock())
                     return
+                events = self._watched(session, target, config, events)
+                if not events and not alerts:
+                    continue  # the whole batch passed by: look at the next one
+                if config.digest and events:
+                    events = self._due(config.digest, events)
+                    if not events and not alerts:
+                        return  # the digest waits for its period to end
             event_ids, alert_ids = [e.id for e in events], [a.id for a in alerts]
             try:
                 sender.send(events, alerts)
@@ -231,6 +254,26 @@ class Notifier:
             self._record_sent()
             result.delivered += len(events) + len(alerts)
             log.debug("%s: delivered %d events, %d alerts", name, len(events), len(alerts))
+
+    def _watched(
+        self, session: Session, target: NotifyTarget, config: TargetConfig,
+        events: list[EventNote],
+    ) -> list[EventNote]:  # fmt: skip
+        """The events the target's watch wants, with their bodies when the target shows them;
+        the others are settled as passed by."""
+        if needs_text(config.watch) or config.type == "apprise":
+            events = store.with_bodies(session, events)
+        keep = [e for e in events if wanted(config.watch, e)]
+        if len(keep) < len(events):
+            kept = {e.id for e in keep}
+            passed = [e.id for e in events if e.id not in kept]
+            store.mark_passed(session, target, passed, now=self.clock())
+        return keep
+
+    def _due(self, digest: Digest, events: list[EventNote]) -> list[EventNote]:
+        """The events of the periods that have ended (all in one digest), else none."""
+        end = period_end(digest, min(e.at for e in events), self.clock())
+        return [e for e in events if e.at < end] if end else []
 
     def _record_sent(self) -> None:
         """Mark what was sent as delivered; raises while the database is unreachable."""

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.search import Query
 
 EVENT_KINDS = frozenset({"new", "changed", "removed", "restored"})  # a target's default
 # presswatch's own corrections (`presswatch reparse`): only to targets that list them.
@@ -53,6 +56,32 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """What a target takes besides its kinds: some sources, and events a search query finds.
+
+    ``match``: "text" matches the query against the title and body of the event's version
+    (for a change, the new one; for a removal, the last one seen); "changed" matches a
+    change only against the words that changed (the event's word diff, and the old and new
+    title), any other event against its text.
+    """
+
+    sources: frozenset[str] | None = None  # None: every source
+    query: Query | None = None
+    match: str = "text"  # text | changed
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Collect a target's events into one message per period (scheduler.digest)."""
+
+    period: str  # hourly | daily | weekly
+    day: str | None = None  # mon…sun, weekly only
+    hour: int = 0
+    minute: int = 0
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
 class TargetConfig:
     """Where notifications go: an Apprise URL, a JSON webhook, or the daemon's log."""
 
@@ -62,6 +91,10 @@ class TargetConfig:
     kinds: frozenset[str] = EVENT_KINDS
     timeout: float = 10.0
     headers: dict[str, str] = field(default_factory=dict)
+    watch: Watch | None = None  # None: every event of its kinds
+    template: str | None = None  # Jinja2 (sandboxed) for an apprise target's message body
+    digest: Digest | None = None  # None: each batch at once
+    health: str = "also"  # health alerts: also | only (no events; then only these get them) | never
 
 
 @dataclass(frozen=True)
@@ -79,7 +112,9 @@ class NotifyConfig:
     retry_base: float = 30.0  # first retry of a failed target after this, doubled each time
     retry_max: float = 3600.0
     batch: int = 20  # events per message
+    digest_max: int = 500  # events per digest message
     check_every: float = 30.0  # how often pending and retried notifications are looked at
+    web_url: str | None = None  # `presswatch web`'s address: messages link its pages
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.archive import ensure_source, finish_run, start_run
@@ -55,6 +55,8 @@ class EventNote:
     release_id: int
     version: int | None  # the version the event made current (or removed)
     previous_version: int | None  # the version current before it, in time
+    body: str | None = None  # the text of ``version`` and of ``previous_version``,
+    previous_body: str | None = None  # when loaded (with_bodies): messages and watches
 
     def data(self) -> dict[str, Any]:
         """The event as webhooks receive it (docs/json.md); ``id`` is stable across retries."""
@@ -251,6 +253,47 @@ def mark_delivered(
     _upsert(session, target.id, event_ids, alert_ids,
             {"delivered_at": at, "last_attempt_at": at, "last_error": None})  # fmt: skip
     target.failures, target.retry_at, target.last_error = 0, None, None
+
+
+def mark_passed(
+    session: Session, target: NotifyTarget, event_ids: list[int], alert_ids: list[int] = (),
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Settle what the target does not want (its watch, its ``health``): delivered, with no
+    attempt made."""
+    _upsert(session, target.id, event_ids, list(alert_ids), {"delivered_at": now or _now()},
+            attempt=False)  # fmt: skip
+
+
+def with_bodies(session: Session, events: list[EventNote]) -> list[EventNote]:
+    """The events with the bodies of their version and of the version before it."""
+    wanted = {(e.release_id, n) for e in events for n in (e.version, e.previous_version) if n}
+    rows = session.execute(
+        select(ReleaseVersion.release_id, ReleaseVersion.number, ReleaseVersion.body).where(
+            tuple_(ReleaseVersion.release_id, ReleaseVersion.number).in_(sorted(wanted))
+        )
+    ) if wanted else []  # fmt: skip
+    bodies = {(r, n): body for r, n, body in rows}
+    return [
+        replace(
+            e,
+            body=bodies.get((e.release_id, e.version or 0)),
+            previous_body=bodies.get((e.release_id, e.previous_version or 0)),
+        )  # fmt: skip
+        for e in events
+    ]
+
+
+def delivery_attempts(
+    session: Session, target: NotifyTarget, event_ids: list[int]
+) -> dict[int, tuple[int, str | None]]:
+    """Attempts and last error of each event sent to ``target`` and not yet delivered."""
+    rows = session.execute(
+        select(D.event_id, D.attempts, D.last_error).where(
+            D.target_id == target.id, D.event_id.in_(event_ids)
+        )
+    )
+    return {event_id: (attempts, error) for event_id, attempts, error in rows}
 
 
 def mark_failed(

@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import BindParameter, Boolean, ColumnElement, Date, bindparam, select, text
@@ -443,6 +444,44 @@ def snippet(body: str, terms: list[Term], words: int = SNIPPET_WORDS) -> str:
             pos = m.end()
     pieces += [html.escape(body[pos:end]), "…" if end < len(body) else ""]
     return " ".join("".join(pieces).split())
+
+
+# --- in Python, over one text -------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _indexed(text: str) -> tuple[tuple[str, ...], dict[str, list[int]]]:
+    """The words of ``text`` as the query language sees them (lower case, in order), and
+    where each one stands; cached, since every watch looks at the same event's text."""
+    words = tuple(w.lower() for w in WORD.findall(text))
+    where: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        where.setdefault(word, []).append(i)
+    return words, where
+
+
+def matches(query: Query, text: str) -> bool:
+    """Whether ``text`` matches ``query``, as a search of it would find it."""
+    return _holds(query.root, *_indexed(text))
+
+
+def _holds(node: Node, words: tuple[str, ...], where: dict[str, list[int]]) -> bool:
+    if isinstance(node, Any_):
+        return any(_holds(p, words, where) for p in node.parts)
+    if isinstance(node, All):
+        return all(_holds(p, words, where) for p in node.include) and not any(
+            _holds(p, words, where) for p in node.exclude
+        )
+    *head, last = node.words
+    if not head:
+        return any(w.startswith(last) for w in where) if node.prefix else last in where
+    n = len(node.words)
+    for i in where.get(head[0], ()):
+        if i + n <= len(words) and list(words[i + 1 : i + n - 1]) == head[1:]:
+            end = words[i + n - 1]
+            if end.startswith(last) if node.prefix else end == last:
+                return True
+    return False
 
 
 # --- as a condition in other queries -------------------------------------------------------

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from daemon_support import Webhook
 
-from scheduler.notify import DeliveryError, Notifier, describe_diff, make_sender, message_body
+from scheduler.messages import render
+from scheduler.notify import DeliveryError, Notifier, describe_diff, make_sender
 from scheduler.options import NotifyConfig, TargetConfig
 from storage.archive import Archive, ParsedRelease
 
@@ -113,7 +114,7 @@ def test_kinds_filter_and_changed_diff(archive: Archive, clock: Clock) -> None:
     assert only_changed.batches == [[2]]
     (event,) = only_changed.events
     assert event.title == "Release 1" and event.source == "osce"
-    text = message_body([event], [])
+    text = render([event], [])
     assert "[changed]" in text and "https://www.osce.org/press-releases/1" in text
     assert "changed body" in describe_diff(event.diff) and "+" in describe_diff(event.diff)
 
@@ -160,3 +161,50 @@ def test_webhook_sender_reports_refused_connection() -> None:
     )
     with pytest.raises(DeliveryError):
         sender.send([], [])
+
+
+def add_alert(archive: Archive) -> None:
+    from storage import notifications as store
+
+    with archive.sessions.begin() as session:
+        source = store.source_id(session, "osce")
+        store.add_alert(session, source, "failing", None, "3 failed runs")
+
+
+@pytest.mark.parametrize("health_only", [True, False])
+def test_health_alerts_go_to_their_own_targets(
+    archive: Archive, clock: Clock, health_only: bool
+) -> None:
+    senders = {"news": Flaky(), "ops": Flaky(), "quiet": Flaky()}
+    health = {"ops": "only" if health_only else "also", "quiet": "never"}
+    targets = tuple(
+        TargetConfig(name=n, type="log", health=health.get(n, "also"),
+                     kinds=frozenset() if health.get(n) == "only" else frozenset({"new"}))
+        for n in senders
+    )  # fmt: skip
+    n = Notifier(archive.sessions, NotifyConfig(targets=targets), senders=senders, clock=clock)
+    n.start()
+    archive.record(release(1))
+    add_alert(archive)
+    n.flush()
+    assert senders["quiet"].batches == [[1]]  # events, never alerts
+    if health_only:
+        assert senders["ops"].batches == [[-1]] and senders["news"].batches == [[1]]
+    else:
+        assert senders["ops"].batches == [[1, -1]] == senders["news"].batches
+    assert n.pending() == {"news": 0, "ops": 0, "quiet": 0}
+    n.flush()
+    assert senders["quiet"].batches == [[1]]  # the passed-by alert is settled, not resent
+
+
+def test_health_keys() -> None:
+    from presswatch.config import ConfigError, parse_config
+
+    def target(**keys):
+        return parse_config({"notify": {"targets": [{"type": "log", **keys}]}}, ["osce"])
+
+    assert target(health="only").notify.targets[0].kinds == frozenset()
+    with pytest.raises(ConfigError, match=r"^notify.targets\[0\].health: expected one of"):
+        target(health="sometimes")
+    with pytest.raises(ConfigError, match=r"^notify.targets\[0\].kinds: a health = \"only\""):
+        target(health="only", kinds=["new"])
