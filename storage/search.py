@@ -5,6 +5,8 @@ API (the CLI, the web view, the feeds and the JSON API all use it):
     parse_query(text) -> Query          raises QueryError (a one-line message)
     search(session, query, *, source=None, since=None, until=None, status=None,
            changed_since=None, order="relevance" | "date", limit=20, offset=0) -> SearchPage
+    newest_ids(session, query, *, source=None, since=None, until=None, status=None,
+               limit=None) -> list[int]       the matches newest first (queries.list_releases)
     SearchPage(total, exact, hits: list[ReleaseHit])
     ReleaseHit(id, url, source, title, published, status, last_changed, snippet, rank)
 
@@ -37,9 +39,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import BindParameter, Boolean, ColumnElement, Date, bindparam, select, text
+from sqlalchemy import BindParameter, Date, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from storage.models import Release, ReleaseVersion, Source, UTCDateTime
@@ -365,17 +366,10 @@ def search(
     Raises QueryError when the engine refuses the query (the session's transaction is then
     rolled back: PostgreSQL aborts it).
     """
-    dialect = session.get_bind().dialect.name
-    where, binds = _filters(dialect, source, since, until, status, changed_since)
-    binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
     walk = max(CANDIDATES, offset + limit if order == "date" else 0) + 1
-    score = _SCORE[dialect] if order == "relevance" else "NULL"
-    sql = f"{_matches_sql(dialect, where, f'r.id AS id, {score} AS score')} LIMIT {walk}"
-    try:
-        matches = session.execute(text(sql).bindparams(*binds)).all()
-    except DBAPIError as exc:
-        session.rollback()
-        raise QueryError(f"the database refused the query: {_first_line(exc)}") from None
+    matches = _walk(
+        session, query, source, since, until, status, changed_since, walk, order == "relevance"
+    )
     exact = len(matches) < walk
     matches = matches[: walk - 1]
     if order == "relevance":  # a stable sort: equal scores stay newest first
@@ -399,6 +393,37 @@ def search(
         if (row := rows.get(r.id)) is not None  # None: deleted since the walk
     ]
     return SearchPage(len(matches), exact, hits)
+
+
+def newest_ids(
+    session: Session, query: Query, *, source: str | None = None, since: date | None = None,
+    until: date | None = None, status: str | None = None, limit: int | None = None,
+) -> list[int]:  # fmt: skip
+    """The ids of up to ``limit`` releases matching, newest first (the walk ``search`` ranks).
+
+    Raises QueryError as ``search`` does.
+    """
+    return [m.id for m in _walk(session, query, source, since, until, status, None, limit)]
+
+
+def _walk(
+    session: Session, query: Query, source: str | None, since: date | None,
+    until: date | None, status: str | None, changed_since: datetime | None,
+    limit: int | None, scored: bool = False,
+) -> list[Any]:  # fmt: skip
+    """(id, score) of the matches newest first, at most ``limit`` of them."""
+    dialect = session.get_bind().dialect.name
+    where, binds = _filters(dialect, source, since, until, status, changed_since)
+    binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
+    score = _SCORE[dialect] if scored else "NULL"
+    sql = _matches_sql(dialect, where, f"r.id AS id, {score} AS score")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    try:
+        return list(session.execute(text(sql).bindparams(*binds)).all())
+    except DBAPIError as exc:
+        session.rollback()
+        raise QueryError(f"the database refused the query: {_first_line(exc)}") from None
 
 
 def _first_line(exc: DBAPIError) -> str:
@@ -443,34 +468,3 @@ def snippet(body: str, terms: list[Term], words: int = SNIPPET_WORDS) -> str:
             pos = m.end()
     pieces += [html.escape(body[pos:end]), "…" if end < len(body) else ""]
     return " ".join("".join(pieces).split())
-
-
-# --- as a condition in other queries -------------------------------------------------------
-
-
-class Matches(ColumnElement[bool]):
-    """``release`` (joined to its current ``release_version``) matches a query: a WHERE clause.
-
-    Lets ``queries.list_releases`` filter by the same search, unranked.
-    """
-
-    inherit_cache = False
-    type = Boolean()
-
-    def __init__(self, query: Query) -> None:
-        self.query = query
-
-
-@compiles(Matches, "sqlite")
-def _matches_sqlite(element: Matches, compiler: Any, **kw: Any) -> str:
-    q = compiler.process(bindparam("search_q", element.query.fts5()), **kw)
-    return (
-        f"release.id IN (SELECT rowid & {(1 << ID_BITS) - 1} FROM release_fts "
-        f"WHERE release_fts MATCH {q})"
-    )
-
-
-@compiles(Matches, "postgresql")
-def _matches_postgresql(element: Matches, compiler: Any, **kw: Any) -> str:
-    q = compiler.process(bindparam("search_q", element.query.tsquery()), **kw)
-    return f"release_version.search_vector @@ to_tsquery('simple', {q})"

@@ -52,11 +52,11 @@ def _search(session: Session, q: str | None, filters: Filters, limit: int = LIMI
     feeds search (storage.search's language; a query it refuses is a 400 with its message)."""
     try:
         query = search.parse_query(q) if q else None
+        found = queries.list_releases(
+            session, filters.source, filters.since, filters.until, filters.status, limit, query
+        )
     except search.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
-    found = queries.list_releases(
-        session, filters.source, filters.since, filters.until, filters.status, limit, query
-    )
     return Found(found, _snippets(session, [r.id for r in found.rows], query))
 
 
