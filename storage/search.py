@@ -33,6 +33,7 @@ HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -105,6 +106,11 @@ class Query:
     def tsquery(self) -> str:
         """The tsquery text for to_tsquery('simple', …): quoted lexemes only."""
         return _tsquery(self.root)
+
+    def pairs(self) -> str:
+        """A tsquery of the adjacent word pairs every match has (its phrases' pairs, for
+        ``search_pairs``, migration 0007), or ``''`` when it needs none."""
+        return " & ".join(_pairs(self.root))
 
 
 @dataclass(frozen=True)
@@ -276,6 +282,17 @@ def _tsquery(node: Node) -> str:
     return "(" + " & ".join(parts) + ")"
 
 
+def _pairs(node: Node) -> Iterator[str]:
+    """The pair lexemes of the phrases a match must have (not those under OR or NOT)."""
+    if isinstance(node, All):
+        for part in node.include:
+            yield from _pairs(part)
+    elif isinstance(node, Term):
+        for i, (first, second) in enumerate(itertools.pairwise(node.words)):
+            prefix = node.prefix and i == len(node.words) - 2
+            yield _lexeme(f"{first} {second}") + (":*" if prefix else "")
+
+
 # --- searching ----------------------------------------------------------------------------
 
 
@@ -415,6 +432,9 @@ def _walk(
     dialect = session.get_bind().dialect.name
     where, binds = _filters(dialect, source, since, until, status, changed_since)
     binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
+    if dialect == "postgresql" and (pairs := query.pairs()):  # the index finds the phrases
+        where.append("v.search_pairs @@ CAST(lower(:pairs) AS tsquery)")
+        binds.append(bindparam("pairs", pairs))
     score = _SCORE[dialect] if scored else "NULL"
     sql = _matches_sql(dialect, where, f"r.id AS id, {score} AS score")
     if limit is not None:

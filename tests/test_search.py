@@ -34,6 +34,11 @@ QUERIES = {  # query -> the titles' indexes in DOCS, in date order (newest first
     "OPIUM heroin": [2],
     '"peace talks"': [1],  # not "<b>peace</b> talks": "b" stands between
     '"opium peace"': [],
+    '"drug rep*"': [2],  # a phrase ending in a prefix
+    '"world drug report" heroin': [2],
+    '"opium survey" OR "peace talks"': [3, 1],  # phrases under OR, NOT
+    'opium NOT "drug report"': [3],
+    '"launched the"': [2],  # title, then body
     "traffick*": [3, 0, 4],
     "trafficking": [0, 4],
     "war": [5],  # a word, never a substring ("warns")
