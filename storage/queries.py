@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Select, bindparam, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
@@ -78,6 +78,8 @@ _ROW = select(
     .scalar_subquery(),
     Release.first_seen,
     Release.last_changed,
+).join(Source, Source.id == Release.source_id).join(
+    ReleaseVersion, ReleaseVersion.id == Release.current_version_id
 )  # fmt: skip
 
 
@@ -102,45 +104,51 @@ def list_releases(
         ids = newest_ids(
             session, words, source=source, since=since, until=until, status=status, limit=walk
         )
-        rows = _rows(
-            session, _filtered(_ROW, None, None, None, None).where(Release.id.in_(ids[:limit]))
-        )
-        matched = len(ids)
     else:
-        rows = _rows(session, _filtered(_ROW, source, since, until, status), limit)
-        matched = len(rows)
-        if limit is not None and matched == limit:  # count on, up to the cap
-            matches = _filtered(select(Release.id), source, since, until, status).limit(walk)
-            matched = session.scalar(select(func.count()).select_from(matches.subquery())) or 0
-    if walk is None or matched < walk:
-        return ReleasePage(rows, matched)
+        ids = _newest_ids(session, source, since, until, status, walk)
+    rows = _rows(session, _ROW.where(Release.id.in_(ids[:limit])))
+    if walk is None or len(ids) < walk:
+        return ReleasePage(rows, len(ids))
     return ReleasePage(rows, walk - 1, exact=False)
 
 
-def _rows(session: Session, query: Select[Any], limit: int | None = None) -> list[ReleaseRow]:
-    """The releases of ``query`` newest first: the order of ix_release_version_published."""
+def _newest_ids(
+    session: Session, source: str | None, since: date | None, until: date | None,
+    status: str | None, limit: int | None,
+) -> list[int]:  # fmt: skip
+    """The ids of up to ``limit`` releases, newest first, read off
+    ix_release_version_published (SQLite's planner, without statistics, would sort them all)."""
+    where, binds = ["TRUE"], []
+    for condition, name, value, type_ in (
+        ("s.key = :source", "source", source, None),
+        ("v.published >= :since", "since", since, Date()),
+        ("v.published <= :until", "until", until, Date()),
+        ("r.status = :status", "status", status, None),
+    ):
+        if value:
+            where.append(condition)
+            binds.append(bindparam(name, value, type_=type_))
+    hint = "INDEXED BY ix_release_version_published" if _dialect(session) == "sqlite" else ""
+    sql = (
+        f"SELECT r.id FROM release_version v {hint} "
+        "JOIN release r ON r.current_version_id = v.id JOIN source s ON s.id = r.source_id "
+        f"WHERE {' AND '.join(where)} ORDER BY v.published DESC NULLS LAST, v.release_id DESC"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return list(session.scalars(text(sql).bindparams(*binds)))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _rows(session: Session, query: Select[Any]) -> list[ReleaseRow]:
+    """The releases of ``query`` newest first (published date, then release id)."""
     query = query.order_by(
         ReleaseVersion.published.desc().nulls_last(), ReleaseVersion.release_id.desc()
     )
-    return [ReleaseRow(*row) for row in session.execute(query.limit(limit) if limit else query)]
-
-
-def _filtered(
-    query: Select[Any], source: str | None, since: date | None, until: date | None,
-    status: str | None,
-) -> Select[Any]:  # fmt: skip
-    query = query.join(Source, Source.id == Release.source_id).join(
-        ReleaseVersion, ReleaseVersion.id == Release.current_version_id
-    )
-    if source:
-        query = query.where(Source.key == source)
-    if since:
-        query = query.where(ReleaseVersion.published >= since)
-    if until:
-        query = query.where(ReleaseVersion.published <= until)
-    if status:
-        query = query.where(Release.status == status)
-    return query
+    return [ReleaseRow(*row) for row in session.execute(query)]
 
 
 def find_release(session: Session, ref: str) -> Release | None:
