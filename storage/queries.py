@@ -15,13 +15,13 @@ from sqlalchemy import Date, Select, bindparam, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
-from storage.search import Query, newest_ids
+from storage.search import CANDIDATES, Query, newest_ids
 from storage.textdiff import inline_diff
 from storage.times import http_date
 from storage.urls import canonical_url
 
 RELEASE_STATUSES = ("active", "removed")
-COUNT_CAP = 1000  # a list counts its matches up to this many ("1000+")
+COUNT_CAP = CANDIDATES  # a list counts its matches up to this many ("200+"), as search
 MAX_ID = 2**31 - 1  # the largest id either database stores: larger ones are no release
 # Every count a crawl run reports, shown as 0 when a run did not write it.
 RUN_COUNTS = (
@@ -49,7 +49,7 @@ class ReleaseRow:
 @dataclass(frozen=True)
 class ReleasePage:
     """Some releases of a list, and how many match the filters: ``total`` counts up to
-    ``COUNT_CAP``; ``exact`` is False past that ("1000+")."""
+    ``COUNT_CAP``; ``exact`` is False past that ("200+")."""
 
     rows: list[ReleaseRow]
     total: int
