@@ -440,6 +440,8 @@ def _walk(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     try:
+        if dialect == "postgresql":  # the plan depends on the words: never a generic one
+            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         return list(session.execute(text(sql).bindparams(*binds)).all())
     except DBAPIError as exc:
         session.rollback()
