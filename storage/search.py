@@ -112,6 +112,19 @@ class Query:
         ``search_pairs``, migration 0007), or ``''`` when it needs none."""
         return " & ".join(_pairs(self.root))
 
+    def rest(self) -> str:
+        """``tsquery()`` without the two-word phrases ``pairs()`` answers in full (``''``:
+        nothing left), so PostgreSQL reads no text to check them."""
+        node = self.root
+        if isinstance(node, Term | All):
+            include = node.include if isinstance(node, All) else (node,)
+            kept = tuple(p for p in include if not _is_pair(p))
+            exclude = node.exclude if isinstance(node, All) else ()
+            if not kept:
+                return " & ".join(f"!{_tsquery(p)}" for p in exclude)
+            node = All(kept, exclude) if exclude or len(kept) > 1 else kept[0]
+        return _tsquery(node)
+
 
 @dataclass(frozen=True)
 class ReleaseHit:
@@ -282,6 +295,10 @@ def _tsquery(node: Node) -> str:
     return "(" + " & ".join(parts) + ")"
 
 
+def _is_pair(node: Node) -> bool:
+    return isinstance(node, Term) and len(node.words) == 2
+
+
 def _pairs(node: Node) -> Iterator[str]:
     """The pair lexemes of the phrases a match must have (not those under OR or NOT)."""
     if isinstance(node, All):
@@ -347,7 +364,7 @@ def _matches_sql(dialect: str, where: list[str], columns: str) -> str:
         f"SELECT {columns} FROM release_version v "
         f"JOIN release r ON r.current_version_id = v.id "
         f"JOIN source s ON s.id = r.source_id "
-        f"WHERE v.search_vector @@ to_tsquery('simple', :q) AND {conditions} "
+        f"WHERE {conditions} "
         f"ORDER BY v.published DESC NULLS LAST, v.release_id DESC"
     )
 
@@ -431,10 +448,15 @@ def _walk(
     """(id, score) of the matches newest first, at most ``limit`` of them."""
     dialect = session.get_bind().dialect.name
     where, binds = _filters(dialect, source, since, until, status, changed_since)
-    binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
-    if dialect == "postgresql" and (pairs := query.pairs()):  # the index finds the phrases
-        where.append("v.search_pairs @@ CAST(lower(:pairs) AS tsquery)")
-        binds.append(bindparam("pairs", pairs))
+    if dialect == "sqlite" or scored:
+        binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
+    if dialect == "postgresql":  # the pairs index finds phrases (and answers two words)
+        if pairs := query.pairs():
+            where.append("v.search_pairs @@ CAST(lower(:pairs) AS tsquery)")
+            binds.append(bindparam("pairs", pairs))
+        if rest := query.rest():
+            where.append("v.search_vector @@ to_tsquery('simple', :rest)")
+            binds.append(bindparam("rest", rest))
     score = _SCORE[dialect] if scored else "NULL"
     sql = _matches_sql(dialect, where, f"r.id AS id, {score} AS score")
     if limit is not None:

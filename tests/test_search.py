@@ -39,6 +39,8 @@ QUERIES = {  # query -> the titles' indexes in DOCS, in date order (newest first
     '"opium survey" OR "peace talks"': [3, 1],  # phrases under OR, NOT
     'opium NOT "drug report"': [3],
     '"launched the"': [2],  # title, then body
+    '"peace talks" NOT border': [],
+    '"peace talks" NOT opium': [1],
     "traffick*": [3, 0, 4],
     "trafficking": [0, 4],
     "war": [5],  # a word, never a substring ("warns")
