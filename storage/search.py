@@ -25,6 +25,8 @@ walk. ``order="relevance"`` ranks (FTS5 bm25, PostgreSQL ts_rank_cd) the newest
 ``CANDIDATES`` matches: every match when there are fewer, and for a common word the
 most relevant of the recent ones rather than of all. ``total`` counts the matches up to
 ``CANDIDATES`` (``exact`` is False past that: "200+"), so no query walks them all.
+On PostgreSQL a phrase is found through its adjacent word pairs (``search_pairs``,
+migration 0007), since GIN keeps no positions; a two-word phrase needs nothing else.
 
 Snippets are built here, not by the engine, so they are the same on both: archived text
 HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
