@@ -98,10 +98,10 @@ def test_reader_walks_the_archive(
 
     b.find_element(By.LINK_TEXT, "Releases").click()
     box = b.find_element(By.NAME, "q")
-    box.send_keys("traffick", Keys.ENTER)
+    box.send_keys("traffick*", Keys.ENTER)  # a prefix: the word alone is in no release
     assert "q=traffick" in b.current_url
     marks = b.find_elements(By.CSS_SELECTOR, ".snippet mark")
-    assert marks and all(m.text.lower() == "traffick" for m in marks)
+    assert marks and all(m.text.lower().startswith("traffick") for m in marks)
     _shot(b, tmp_path, "search")
 
     b.find_element(By.CSS_SELECTOR, "ol.releases li a").click()
