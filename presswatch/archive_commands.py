@@ -78,13 +78,17 @@ def list_command(
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
     from presswatch.search_commands import parse_or_fail
+    from storage.search import QueryError
 
     query = parse_or_fail(words) if words is not None else None
     with obj.session() as session:
         source = check_source(session, source)
-        page = queries.list_releases(
-            session, source, _day(since), _day(until), status, limit or None, query
-        )
+        try:
+            page = queries.list_releases(
+                session, source, _day(since), _day(until), status, limit or None, query
+            )
+        except QueryError as exc:
+            raise click.ClickException(f"bad query: {exc}") from None
     if as_json:
         obj.emit_json([row.to_json() for row in page.rows])
         return
@@ -102,7 +106,7 @@ def list_command(
             for r in page.rows
         ],  # fmt: skip
     )
-    click.echo(f"{len(page.rows)} of {page.total} releases", err=True)
+    click.echo(f"{len(page.rows)} of {page.counted} releases", err=True)
 
 
 def _find(session: Session, ref: str) -> Release:

@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Release, ReleaseVersion, Source
-from storage.queries import _http_date
-from storage.times import jsonable
+from storage.times import http_date, jsonable
 
 BATCH = 500
 RELEASE_FIELDS = (
@@ -74,7 +73,7 @@ def export_rows(
             "published": version.published, "place": version.place, "metadata": version.meta,
             "method": version.method, "parser_version": version.parser_version,
             "fetched_at": version.fetched_at, "etag": version.etag,
-            "last_modified": _http_date(version.last_modified), "body": version.body,
+            "last_modified": http_date(version.last_modified), "body": version.body,
         }  # fmt: skip
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Date, Select, bindparam, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion, Source
-from storage.search import Matches, Query
+from storage.search import CANDIDATES, Query, newest_ids
 from storage.textdiff import inline_diff
+from storage.times import http_date
 from storage.urls import canonical_url
 
 RELEASE_STATUSES = ("active", "removed")
+COUNT_CAP = CANDIDATES  # a list counts its matches up to this many ("200+"), as search
 MAX_ID = 2**31 - 1  # the largest id either database stores: larger ones are no release
 # Every count a crawl run reports, shown as 0 when a run did not write it.
 RUN_COUNTS = (
@@ -47,14 +48,39 @@ class ReleaseRow:
 
 @dataclass(frozen=True)
 class ReleasePage:
-    """Some releases of a list, and how many match the filters in all."""
+    """Some releases of a list, and how many match the filters: ``total`` counts up to
+    ``COUNT_CAP``; ``exact`` is False past that ("200+")."""
 
     rows: list[ReleaseRow]
     total: int
+    exact: bool = True
+
+    @property
+    def counted(self) -> str:
+        return f"{self.total}{'' if self.exact else '+'}"
 
 
 def source_keys(session: Session) -> list[str]:
     return list(session.scalars(select(Source.key).order_by(Source.key)))
+
+
+_VERSIONS = aliased(ReleaseVersion)
+_ROW = select(
+    Release.id,
+    Source.key,
+    Release.url,
+    ReleaseVersion.title,
+    ReleaseVersion.published,
+    Release.status,
+    select(func.count(_VERSIONS.id))
+    .where(_VERSIONS.release_id == Release.id)
+    .correlate(Release)
+    .scalar_subquery(),
+    Release.first_seen,
+    Release.last_changed,
+).join(Source, Source.id == Release.source_id).join(
+    ReleaseVersion, ReleaseVersion.id == Release.current_version_id
+)  # fmt: skip
 
 
 def list_releases(
@@ -66,61 +92,63 @@ def list_releases(
     limit: int | None = 50,
     words: Query | None = None,
 ) -> ReleasePage:
-    """Releases newest first (by published date, then first seen), filtered.
+    """Releases newest first (by published date, then release id), filtered.
 
-    ``words``: the current version matches this search (storage.search), unranked.
+    ``words``: the current version matches this search (storage.search), unranked. The rows
+    are read off an index in this order (migrations 0006, 0007), and counted up to
+    ``COUNT_CAP``, so a page costs the same at any archive size.
+    Raises search.QueryError when the engine refuses ``words``.
     """
-    other = aliased(ReleaseVersion)
-    n_versions = (
-        select(func.count(other.id))
-        .where(other.release_id == Release.id)
-        .correlate(Release)
-        .scalar_subquery()
-    )
-    query = _filtered(
-        select(
-            Release.id,
-            Source.key,
-            Release.url,
-            ReleaseVersion.title,
-            ReleaseVersion.published,
-            Release.status,
-            n_versions,
-            Release.first_seen,
-            Release.last_changed,
-        ),  # fmt: skip
-        source,
-        since,
-        until,
-        status,
-        words,
-    ).order_by(ReleaseVersion.published.desc().nulls_last(), Release.first_seen.desc())
-    rows = [ReleaseRow(*row) for row in session.execute(query.limit(limit) if limit else query)]
-    total = len(rows)
-    if limit and total == limit:
-        counted = _filtered(select(func.count(Release.id)), source, since, until, status, words)
-        total = session.scalar(counted) or 0
-    return ReleasePage(rows, total)
-
-
-def _filtered(
-    query: Select[Any], source: str | None, since: date | None, until: date | None,
-    status: str | None, words: Query | None,
-) -> Select[Any]:  # fmt: skip
-    query = query.join(Source, Source.id == Release.source_id).join(
-        ReleaseVersion, ReleaseVersion.id == Release.current_version_id
-    )
-    if source:
-        query = query.where(Source.key == source)
-    if since:
-        query = query.where(ReleaseVersion.published >= since)
-    if until:
-        query = query.where(ReleaseVersion.published <= until)
-    if status:
-        query = query.where(Release.status == status)
+    walk = None if limit is None else max(COUNT_CAP, limit) + 1
     if words is not None:
-        query = query.where(Matches(words))
-    return query
+        ids = newest_ids(
+            session, words, source=source, since=since, until=until, status=status, limit=walk
+        )
+    else:
+        ids = _newest_ids(session, source, since, until, status, walk)
+    rows = _rows(session, _ROW.where(Release.id.in_(ids[:limit])))
+    if walk is None or len(ids) < walk:
+        return ReleasePage(rows, len(ids))
+    return ReleasePage(rows, walk - 1, exact=False)
+
+
+def _newest_ids(
+    session: Session, source: str | None, since: date | None, until: date | None,
+    status: str | None, limit: int | None,
+) -> list[int]:  # fmt: skip
+    """The ids of up to ``limit`` releases, newest first, read off
+    ix_release_version_published (SQLite's planner, without statistics, would sort them all)."""
+    where, binds = ["TRUE"], []
+    for condition, name, value, type_ in (
+        ("s.key = :source", "source", source, None),
+        ("v.published >= :since", "since", since, Date()),
+        ("v.published <= :until", "until", until, Date()),
+        ("r.status = :status", "status", status, None),
+    ):
+        if value:
+            where.append(condition)
+            binds.append(bindparam(name, value, type_=type_))
+    hint = "INDEXED BY ix_release_version_published" if _dialect(session) == "sqlite" else ""
+    sql = (
+        f"SELECT r.id FROM release_version v {hint} "
+        "JOIN release r ON r.current_version_id = v.id JOIN source s ON s.id = r.source_id "
+        f"WHERE {' AND '.join(where)} ORDER BY v.published DESC NULLS LAST, v.release_id DESC"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return list(session.scalars(text(sql).bindparams(*binds)))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _rows(session: Session, query: Select[Any]) -> list[ReleaseRow]:
+    """The releases of ``query`` newest first (published date, then release id)."""
+    query = query.order_by(
+        ReleaseVersion.published.desc().nulls_last(), ReleaseVersion.release_id.desc()
+    )
+    return [ReleaseRow(*row) for row in session.execute(query)]
 
 
 def find_release(session: Session, ref: str) -> Release | None:
@@ -138,21 +166,13 @@ def find_release(session: Session, ref: str) -> Release | None:
     return session.scalar(select(Release).where(Release.url == url))
 
 
-def _http_date(value: str | None) -> datetime | None:
-    """A Last-Modified header as a datetime (None when absent or unreadable)."""
-    try:
-        return parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 def version_json(version: ReleaseVersion, with_body: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {
         "number": version.number, "content_hash": version.content_hash, "title": version.title,
         "published": version.published, "place": version.place, "metadata": version.meta,
         "method": version.method, "parser_version": version.parser_version,
         "fetched_at": version.fetched_at, "etag": version.etag,
-        "last_modified": _http_date(version.last_modified),
+        "last_modified": http_date(version.last_modified),
     }  # fmt: skip
     if with_body:
         data["body"] = version.body

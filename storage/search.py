@@ -5,6 +5,8 @@ API (the CLI, the web view, the feeds and the JSON API all use it):
     parse_query(text) -> Query          raises QueryError (a one-line message)
     search(session, query, *, source=None, since=None, until=None, status=None,
            changed_since=None, order="relevance" | "date", limit=20, offset=0) -> SearchPage
+    newest_ids(session, query, *, source=None, since=None, until=None, status=None,
+               limit=None) -> list[int]       the matches newest first (queries.list_releases)
     SearchPage(total, exact, hits: list[ReleaseHit])
     ReleaseHit(id, url, source, title, published, status, last_changed, snippet, rank)
 
@@ -23,6 +25,8 @@ walk. ``order="relevance"`` ranks (FTS5 bm25, PostgreSQL ts_rank_cd) the newest
 ``CANDIDATES`` matches: every match when there are fewer, and for a common word the
 most relevant of the recent ones rather than of all. ``total`` counts the matches up to
 ``CANDIDATES`` (``exact`` is False past that: "200+"), so no query walks them all.
+On PostgreSQL a phrase is found through its adjacent word pairs (``search_pairs``,
+migration 0007), since GIN keeps no positions; a two-word phrase needs nothing else.
 
 Snippets are built here, not by the engine, so they are the same on both: archived text
 HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
@@ -31,6 +35,7 @@ HTML-escaped, each matched word wrapped in ``<mark>…</mark>``.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -38,9 +43,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import BindParameter, Boolean, ColumnElement, Date, bindparam, select, text
+from sqlalchemy import BindParameter, Date, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from storage.models import Release, ReleaseVersion, Source, UTCDateTime
@@ -105,6 +109,24 @@ class Query:
     def tsquery(self) -> str:
         """The tsquery text for to_tsquery('simple', …): quoted lexemes only."""
         return _tsquery(self.root)
+
+    def pairs(self) -> str:
+        """A tsquery of the adjacent word pairs every match has (its phrases' pairs, for
+        ``search_pairs``, migration 0007), or ``''`` when it needs none."""
+        return " & ".join(_pairs(self.root))
+
+    def rest(self) -> str:
+        """``tsquery()`` without the two-word phrases ``pairs()`` answers in full (``''``:
+        nothing left), so PostgreSQL reads no text to check them."""
+        node = self.root
+        if isinstance(node, Term | All):
+            include = node.include if isinstance(node, All) else (node,)
+            kept = tuple(p for p in include if not _is_pair(p))
+            exclude = node.exclude if isinstance(node, All) else ()
+            if not kept:
+                return " & ".join(f"!{_tsquery(p)}" for p in exclude)
+            node = All(kept, exclude) if exclude or len(kept) > 1 else kept[0]
+        return _tsquery(node)
 
 
 @dataclass(frozen=True)
@@ -276,6 +298,21 @@ def _tsquery(node: Node) -> str:
     return "(" + " & ".join(parts) + ")"
 
 
+def _is_pair(node: Node) -> bool:
+    return isinstance(node, Term) and len(node.words) == 2
+
+
+def _pairs(node: Node) -> Iterator[str]:
+    """The pair lexemes of the phrases a match must have (not those under OR or NOT)."""
+    if isinstance(node, All):
+        for part in node.include:
+            yield from _pairs(part)
+    elif isinstance(node, Term):
+        for i, (first, second) in enumerate(itertools.pairwise(node.words)):
+            prefix = node.prefix and i == len(node.words) - 2
+            yield _lexeme(f"{first} {second}") + (":*" if prefix else "")
+
+
 # --- searching ----------------------------------------------------------------------------
 
 
@@ -330,7 +367,7 @@ def _matches_sql(dialect: str, where: list[str], columns: str) -> str:
         f"SELECT {columns} FROM release_version v "
         f"JOIN release r ON r.current_version_id = v.id "
         f"JOIN source s ON s.id = r.source_id "
-        f"WHERE v.search_vector @@ to_tsquery('simple', :q) AND {conditions} "
+        f"WHERE {conditions} "
         f"ORDER BY v.published DESC NULLS LAST, v.release_id DESC"
     )
 
@@ -366,17 +403,10 @@ def search(
     Raises QueryError when the engine refuses the query (the session's transaction is then
     rolled back: PostgreSQL aborts it).
     """
-    dialect = session.get_bind().dialect.name
-    where, binds = _filters(dialect, source, since, until, status, changed_since)
-    binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
     walk = max(CANDIDATES, offset + limit if order == "date" else 0) + 1
-    score = _SCORE[dialect] if order == "relevance" else "NULL"
-    sql = f"{_matches_sql(dialect, where, f'r.id AS id, {score} AS score')} LIMIT {walk}"
-    try:
-        matches = session.execute(text(sql).bindparams(*binds)).all()
-    except DBAPIError as exc:
-        session.rollback()
-        raise QueryError(f"the database refused the query: {_first_line(exc)}") from None
+    matches = _walk(
+        session, query, source, since, until, status, changed_since, walk, order == "relevance"
+    )
     exact = len(matches) < walk
     matches = matches[: walk - 1]
     if order == "relevance":  # a stable sort: equal scores stay newest first
@@ -400,6 +430,47 @@ def search(
         if (row := rows.get(r.id)) is not None  # None: deleted since the walk
     ]
     return SearchPage(len(matches), exact, hits)
+
+
+def newest_ids(
+    session: Session, query: Query, *, source: str | None = None, since: date | None = None,
+    until: date | None = None, status: str | None = None, limit: int | None = None,
+) -> list[int]:  # fmt: skip
+    """The ids of up to ``limit`` releases matching, newest first (the walk ``search`` ranks).
+
+    Raises QueryError as ``search`` does.
+    """
+    return [m.id for m in _walk(session, query, source, since, until, status, None, limit)]
+
+
+def _walk(
+    session: Session, query: Query, source: str | None, since: date | None,
+    until: date | None, status: str | None, changed_since: datetime | None,
+    limit: int | None, scored: bool = False,
+) -> list[Any]:  # fmt: skip
+    """(id, score) of the matches newest first, at most ``limit`` of them."""
+    dialect = session.get_bind().dialect.name
+    where, binds = _filters(dialect, source, since, until, status, changed_since)
+    if dialect == "sqlite" or scored:
+        binds.append(bindparam("q", query.fts5() if dialect == "sqlite" else query.tsquery()))
+    if dialect == "postgresql":  # the pairs index finds phrases (and answers two words)
+        if pairs := query.pairs():
+            where.append("v.search_pairs @@ CAST(lower(:pairs) AS tsquery)")
+            binds.append(bindparam("pairs", pairs))
+        if rest := query.rest():
+            where.append("v.search_vector @@ to_tsquery('simple', :rest)")
+            binds.append(bindparam("rest", rest))
+    score = _SCORE[dialect] if scored else "NULL"
+    sql = _matches_sql(dialect, where, f"r.id AS id, {score} AS score")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    try:
+        if dialect == "postgresql":  # the plan depends on the words: never a generic one
+            session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        return list(session.execute(text(sql).bindparams(*binds)).all())
+    except DBAPIError as exc:
+        session.rollback()
+        raise QueryError(f"the database refused the query: {_first_line(exc)}") from None
 
 
 def _first_line(exc: DBAPIError) -> str:
@@ -482,34 +553,3 @@ def _holds(node: Node, words: tuple[str, ...], where: dict[str, list[int]]) -> b
             if end.startswith(last) if node.prefix else end == last:
                 return True
     return False
-
-
-# --- as a condition in other queries -------------------------------------------------------
-
-
-class Matches(ColumnElement[bool]):
-    """``release`` (joined to its current ``release_version``) matches a query: a WHERE clause.
-
-    Lets ``queries.list_releases`` filter by the same search, unranked.
-    """
-
-    inherit_cache = False
-    type = Boolean()
-
-    def __init__(self, query: Query) -> None:
-        self.query = query
-
-
-@compiles(Matches, "sqlite")
-def _matches_sqlite(element: Matches, compiler: Any, **kw: Any) -> str:
-    q = compiler.process(bindparam("search_q", element.query.fts5()), **kw)
-    return (
-        f"release.id IN (SELECT rowid & {(1 << ID_BITS) - 1} FROM release_fts "
-        f"WHERE release_fts MATCH {q})"
-    )
-
-
-@compiles(Matches, "postgresql")
-def _matches_postgresql(element: Matches, compiler: Any, **kw: Any) -> str:
-    q = compiler.process(bindparam("search_q", element.query.tsquery()), **kw)
-    return f"release_version.search_vector @@ to_tsquery('simple', {q})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 
@@ -24,3 +25,11 @@ def jsonable(value: Any, local: bool = False) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v, local) for v in value]
     return value
+
+
+def http_date(value: str | None) -> datetime | None:
+    """A Last-Modified header as a datetime (None when absent or unreadable)."""
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None

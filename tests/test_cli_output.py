@@ -120,12 +120,14 @@ def test_times_are_utc_with_z_or_local_on_request(restored: str, monkeypatch) ->
         utc = json.loads(run(restored, "list", "--json")[1])[0]
         local = json.loads(run(restored, "--local-time", "list", "--json")[1])[0]
         table = rows(run(restored, "--local-time", "history", A.url)[1])
+        changes = run(restored, "--local-time", "changes", "--since", "2000-01-01", "--json")[1]
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
     assert utc["first_seen"] == "2026-11-01T09:00:00Z"
     assert local["first_seen"] == "2026-11-01T14:30:00+05:30"
     assert table[0]["when"] == "2026-11-01T14:30:00+05:30"
+    assert json.loads(changes)[0]["at"] == "2026-11-01T14:30:00+05:30"
 
 
 def test_daemon_log_summary_counts_first_strike_404s(caplog, tmp_path) -> None:

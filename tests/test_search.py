@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from presswatch.cli import main
+from storage import queries
 from storage.archive import Archive, ParsedRelease
 from storage.db import make_engine, open_archive
 from storage.export import export_rows, write_csv, write_jsonl
@@ -33,6 +34,13 @@ QUERIES = {  # query -> the titles' indexes in DOCS, in date order (newest first
     "OPIUM heroin": [2],
     '"peace talks"': [1],  # not "<b>peace</b> talks": "b" stands between
     '"opium peace"': [],
+    '"drug rep*"': [2],  # a phrase ending in a prefix
+    '"world drug report" heroin': [2],
+    '"opium survey" OR "peace talks"': [3, 1],  # phrases under OR, NOT
+    'opium NOT "drug report"': [3],
+    '"launched the"': [2],  # title, then body
+    '"peace talks" NOT border': [],
+    '"peace talks" NOT opium': [1],
     "traffick*": [3, 0, 4],
     "trafficking": [0, 4],
     "war": [5],  # a word, never a substring ("warns")
@@ -90,6 +98,26 @@ def test_filters(known: str) -> None:
     _, sessions = open_archive(known)
     Archive(sessions).mark_removed("https://unis.example/r/2", now=T0)
     assert _titles(known, "opium", status="removed") == [DOCS[2][1]]
+
+
+def test_list_walks_newest_first_and_counts_up_to_the_cap(known: str, monkeypatch) -> None:
+    _, sessions = open_archive(known)
+    newest = [5, 3, 2, 1, 0, 4]  # by published date; no date last
+    with sessions() as session:
+        every = queries.list_releases(session, limit=None)
+        assert [r.title for r in every.rows] == [DOCS[i][1] for i in newest]
+        assert (every.total, every.exact) == (6, True)
+        monkeypatch.setattr(queries, "COUNT_CAP", 3)
+        page = queries.list_releases(session, limit=2)
+        assert [r.title for r in page.rows] == [DOCS[i][1] for i in newest[:2]]
+        assert (page.total, page.exact, page.counted) == (3, False, "3+")
+        assert queries.list_releases(session, limit=5).counted == "5+"
+        assert queries.list_releases(session, "osce", limit=1).counted == "2"
+        found = queries.list_releases(session, limit=1, words=parse_query("traffick*"))
+        assert [r.title for r in found.rows] == [DOCS[3][1]] and found.counted == "3"
+        found = queries.list_releases(session, limit=1, words=parse_query("opium OR peace*"))
+        assert [r.title for r in found.rows] == [DOCS[5][1]] and found.counted == "3+"
+        assert found.rows[0].versions == 1 and every.rows[4].versions == 2
 
 
 def test_relevance_ranks_the_denser_match_first_and_pages(known: str) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.routing import Route
 
-from presswatch.web.releases import Filters, _search
+from presswatch.web.releases import Filters, matching_ids
 from presswatch.web.render import choice_param, int_param, page_and_api, text_param
 from scheduler.options import EVENT_KINDS
 from storage import queries
@@ -25,8 +25,7 @@ def events(session: Session, request: Request, limit: int = LIMIT) -> list[Event
     source = text_param(request, "source")
     releases = None
     if q:
-        found = _search(session, q, Filters(source=source), SEARCH_SCOPE)
-        releases = [row.id for row in found.page.rows]
+        releases = matching_ids(session, q, Filters(source=source), SEARCH_SCOPE)
     return recent_events(
         session, source=source, kind=choice_param(request, "kind", KINDS), releases=releases,
         limit=int_param(request, "limit", limit, top=1000) or limit,

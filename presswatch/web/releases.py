@@ -47,17 +47,30 @@ class Found:
     snippets: dict[int, list[tuple[str, bool]]]
 
 
-def _search(session: Session, q: str | None, filters: Filters, limit: int = LIMIT) -> Found:
-    """Releases matching ``q`` and ``filters``, newest first: the one place the web view and
-    feeds search (storage.search's language; a query it refuses is a 400 with its message)."""
+def matching(session: Session, q: str | None, filters: Filters, limit: int = LIMIT) -> Found:
+    """Releases matching ``q`` and ``filters``, newest first, with snippets."""
+    query, found = _releases(session, q, filters, limit)
+    return Found(found, _snippets(session, [r.id for r in found.rows], query))
+
+
+def matching_ids(session: Session, q: str, filters: Filters, limit: int) -> list[int]:
+    """The ids of the releases matching ``q`` and ``filters``, newest first."""
+    return [row.id for row in _releases(session, q, filters, limit)[1].rows]
+
+
+def _releases(
+    session: Session, q: str | None, filters: Filters, limit: int
+) -> tuple[search.Query | None, queries.ReleasePage]:
+    """The one place the web view and feeds search (storage.search's language; a query it
+    refuses is a 400 with its message)."""
     try:
         query = search.parse_query(q) if q else None
+        found = queries.list_releases(
+            session, filters.source, filters.since, filters.until, filters.status, limit, query
+        )
     except search.QueryError as exc:
         raise HTTPException(400, str(exc)) from None
-    found = queries.list_releases(
-        session, filters.source, filters.since, filters.until, filters.status, limit, query
-    )
-    return Found(found, _snippets(session, [r.id for r in found.rows], query))
+    return query, found
 
 
 def _snippets(
@@ -88,7 +101,7 @@ def releases_data(request: Request, session: Session) -> dict[str, Any]:
         status=choice_param(request, "status", queries.RELEASE_STATUSES),
     )
     q = text_param(request, "q")
-    found = _search(session, q, filters, int_param(request, "limit", LIMIT, top=1000))
+    found = matching(session, q, filters, int_param(request, "limit", LIMIT, top=1000))
     return {"q": q, "filters": filters, "found": found, "sources": queries.source_keys(session)}
 
 
