@@ -19,6 +19,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.slow
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -86,6 +88,11 @@ def _shot(driver: webdriver.Chrome, folder: Path, name: str) -> None:
     _nothing_ran(driver)
 
 
+def arrived(browser: webdriver.Chrome, part: str) -> None:
+    """Wait until a click's navigation has landed on a URL holding ``part``."""
+    WebDriverWait(browser, 15).until(EC.url_contains(part))
+
+
 def test_reader_walks_the_archive(
     server: str, browser: webdriver.Chrome, web_archive: tuple[str, int], tmp_path: Path
 ) -> None:
@@ -97,34 +104,36 @@ def test_reader_walks_the_archive(
     _shot(b, tmp_path, "home")
 
     b.find_element(By.LINK_TEXT, "Releases").click()
+    arrived(b, "/releases")
     box = b.find_element(By.NAME, "q")
     box.send_keys("traffick*", Keys.ENTER)  # a prefix: the word alone is in no release
-    assert "q=traffick" in b.current_url
+    arrived(b, "q=traffick")
     marks = b.find_elements(By.CSS_SELECTOR, ".snippet mark")
     assert marks and all(m.text.lower().startswith("traffick") for m in marks)
     _shot(b, tmp_path, "search")
 
     b.find_element(By.CSS_SELECTOR, "ol.releases li a").click()
-    assert "/releases/" in b.current_url and b.find_element(By.LINK_TEXT, "Original page")
+    arrived(b, "/releases/")
+    assert b.find_element(By.LINK_TEXT, "Original page")
     _shot(b, tmp_path, "release")
 
     b.get(server + "/?kind=changed&source=osce")
     b.find_element(By.PARTIAL_LINK_TEXT, "diff v1 → v2").click()
-    assert "/diff?from=1&to=2" in b.current_url
+    arrived(b, "/diff?from=1&to=2")
     assert b.find_elements(By.CSS_SELECTOR, ".inline del") and b.find_elements(
         By.CSS_SELECTOR, ".inline ins"
     )
     _shot(b, tmp_path, "diff")
     b.find_element(By.CSS_SELECTOR, "select[name=view] option[value=side]").click()
     b.find_element(By.CSS_SELECTOR, "form.filters button").click()
-    assert (
-        "view=side" in b.current_url and len(b.find_elements(By.CSS_SELECTOR, ".side section")) == 2
-    )
+    arrived(b, "view=side")
+    assert len(b.find_elements(By.CSS_SELECTOR, ".side section")) == 2
     _shot(b, tmp_path, "diff-side")
 
     b.find_element(By.LINK_TEXT, "Feeds").click()
+    arrived(b, "/feeds")
     b.find_element(By.LINK_TEXT, "Source osce").click()
-    assert b.current_url.endswith("/feeds/events.atom?source=osce")
+    arrived(b, "/feeds/events.atom?source=osce")
     assert "tag:presswatch,2026:event/" in b.page_source
     _shot(b, tmp_path, "feed")
 
