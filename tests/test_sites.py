@@ -159,8 +159,8 @@ def test_eras_start_with_the_fetch_date_then_go_newest_first(
 
 def test_an_old_page_fetched_today_is_read_by_its_own_era() -> None:
     """A legacy static release still served after the redesign: today's parser misses its
-    body, the 2018 era reads it exactly, and says so."""
-    path = FIXTURES / "unis" / "legacy_2018_fetched_2026.html"
+    body, the 2018 era reads it exactly, and says so (the 2018 fixture, fetched in 2026)."""
+    path = FIXTURES / "unis" / "release_2018_legacy.html"
     spec = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     today = date(2026, 11, 20)
     assert (
