@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from scrapy import Request
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -39,9 +40,7 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> str | None:
     if isinstance(exc, ResponseDataLossError):
         return "body shorter than its Content-Length (connection cut)"
     if isinstance(exc, DownloadCancelledError):
-        limit = settings.getint("DOWNLOAD_MAXSIZE")
-        if request is not None:
-            limit = request.meta.get("download_maxsize", limit)
+        limit = _limit(settings, request, "DOWNLOAD_MAXSIZE")
         return f"page larger than the {limit / MB:g} MB limit (DOWNLOAD_MAXSIZE)"
     if isinstance(exc, CannotResolveHostError | DNSLookupError):
         host = urlsplit(request.url).hostname if request is not None else "the site"
@@ -51,9 +50,14 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> str | None:
     if isinstance(exc, DownloadConnectionRefusedError):
         return "connection refused: nothing listens at the site's address"
     if isinstance(exc, DownloadTimeoutError):
-        timeout = settings.getfloat("DOWNLOAD_TIMEOUT")
-        if request is not None:
-            timeout = request.meta.get("download_timeout", timeout)
+        timeout = _limit(settings, request, "DOWNLOAD_TIMEOUT")
         return f"no answer in time: the page took longer than the {timeout:g} s download timeout"
     message = failure.getErrorMessage() or "no details"
     return f"{type(exc).__name__}: {message}"
+
+
+def _limit(settings: BaseSettings, request: Request | None, name: str) -> float:
+    """A download limit as the request had it: its meta key (e.g. ``download_timeout``)
+    overrides the setting."""
+    default = settings.getfloat(name)
+    return request.meta.get(name.lower(), default) if request is not None else default
