@@ -129,6 +129,7 @@ POSTS = (
         ),
     ),
 )
+EDITED_AT = _at(25, 16)
 NEW_POST = Post(
     5,
     "harbour-open-day-2027",
@@ -144,13 +145,19 @@ NEW_POST = Post(
 )
 
 
-def posts_in(state: str | None = None, extra: int = 0) -> list[Post]:
-    """The posts of a state, newest first; ``extra`` adds that many older posts (benchmarks)."""
+def posts_in(
+    state: str | None = None, extra: int = 0, edited_at: datetime = EDITED_AT
+) -> list[Post]:
+    """The posts of a state, newest first; ``extra`` adds that many older posts (benchmarks).
+
+    ``edited_at``: when post 2 was edited (its <updated> and <lastmod>); a test crawling
+    the states one after the other gives a time after its first crawls.
+    """
     posts = list(POSTS) + [_older(i) for i in range(extra)]
     if state in STATES:
         edited = posts[1]
         paragraphs = tuple(p.replace(*EDIT) for p in edited.paragraphs)
-        posts[1] = replace(edited, paragraphs=paragraphs, modified=_at(25, 16))
+        posts[1] = replace(edited, paragraphs=paragraphs, modified=edited_at)
         posts = [NEW_POST, *(replace(p, views=p.views + 37) for p in posts)]
     if state == "removed":
         posts = [p for p in posts if p.id != 3]
@@ -357,15 +364,16 @@ def _file(url: str, name: str, text: str, content_type: str) -> tuple[SnapshotPa
     return page, text
 
 
-def write_northsea(directory: Path, extra: int = 0) -> Path:
-    """The snapshot in all its states; ``extra`` older posts make it bigger (benchmarks).
+def write_northsea(directory: Path, extra: int = 0, edited_at: datetime = EDITED_AT) -> Path:
+    """The snapshot in all its states (manifest.STATE.json); ``extra`` older posts make it
+    bigger (benchmarks); ``edited_at`` as for ``posts_in``.
 
     A page that differs from every earlier state's gets a file in the state's own folder.
     """
     written: dict[tuple[str, str], str] = {}  # (url, text) -> file
     for state in (None, *STATES):
         pages: list[tuple[SnapshotPage, str | None]] = []
-        for page, text in snapshot_pages(posts_in(state, extra)):
+        for page, text in snapshot_pages(posts_in(state, extra, edited_at)):
             if text is None:
                 pages.append((page, None))
                 continue
