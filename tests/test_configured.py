@@ -275,3 +275,28 @@ def test_sitemaps_gzipped_or_not_and_their_lastmod() -> None:
     for bad in (b"<html><body>Not found</body></html>", b"\x1f\x8bnot gzip", b"no xml"):
         with pytest.raises(NotAnIndex, match="not a"):
             read_sitemap(bad)
+
+
+def test_feeds_and_sitemaps_are_kept_one_copy_per_url(db_url: str) -> None:
+    from storage.db import open_archive
+    from storage.documents import keep_document, kept_documents
+    from storage.models import Source
+
+    engine, sessions = open_archive(db_url)
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    feed = BASE["url"] + "feed/atom/"
+    with sessions.begin() as session:
+        session.add(Source(key="ns", name="Northsea", base_url=BASE["url"]))
+    with sessions.begin() as session:
+        keep_document(session, "ns", feed, '"a"', None, b"<feed>1</feed>", now)
+        keep_document(session, "nasa", feed, '"a"', None, b"<feed/>", now)  # no such source
+    with sessions.begin() as session:
+        keep_document(
+            session, "ns", feed, '"b"', "Wed, 02 Dec 2026 12:00:00 GMT", b"<feed>2</feed>", now
+        )
+    with sessions() as session:
+        kept = kept_documents(session, "ns")
+        assert list(kept) == [feed] and kept_documents(session, "nasa") == {}
+    assert kept[feed].etag == '"b"' and kept[feed].body == b"<feed>2</feed>"
+    assert kept[feed].last_modified == "Wed, 02 Dec 2026 12:00:00 GMT"
+    engine.dispose()
