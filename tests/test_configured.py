@@ -300,3 +300,37 @@ def test_feeds_and_sitemaps_are_kept_one_copy_per_url(db_url: str) -> None:
     assert kept[feed].etag == '"b"' and kept[feed].body == b"<feed>2</feed>"
     assert kept[feed].last_modified == "Wed, 02 Dec 2026 12:00:00 GMT"
     engine.dispose()
+
+
+def test_inspect_reads_a_page_as_its_configured_source(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from presswatch.cli import main
+
+    config = tmp_path / "presswatch.toml"
+    config.write_text(
+        '[sources.harbour]\nname = "Northsea"\nurl = "https://news.northsea-port.example/"\n'
+        'feed = "/feed/atom/"\n[sources.harbour.select]\nbody = "div.entry-content"\n'
+        'remove = [".sharedaddy", ".wp-caption", ".post-views"]\n',
+        encoding="utf-8",
+    )
+    post = POSTS[0]
+    saved = tmp_path / "post.html"
+    saved.write_text(post_page(post, (None, None)), encoding="utf-8")
+
+    def inspect(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["inspect", str(saved), "--url", post.url, *args])
+        return result.exit_code, result.output
+
+    code, out = inspect("--config", str(config), "--json")  # guessed from the host
+    assert code == 0, out
+    data = json.loads(out)
+    readings = {r["parser"]: r for r in data["readings"]}
+    assert data["source"] == "harbour" and list(readings)[-1] == "crawl"
+    assert readings["crawl"]["method"] == "site" and readings["crawl"]["chars"] == len(post.body)
+    code, out = inspect("--config", str(config), "--source", "HARBOUR", "--json")
+    assert code == 0 and json.loads(out)["source"] == "harbour"
+    code, out = inspect("--source", "harbour")  # no config: no such source
+    assert code == 1 and "unknown source 'harbour' (known: osce, sco, unis, unodc)" in out

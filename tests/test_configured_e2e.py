@@ -303,3 +303,13 @@ def test_the_daemon_and_presswatch_crawl_crawl_a_configured_source(site, tmp_pat
     unknown = subprocess.run(cmd[:4] + ["nasa", *cmd[5:]], capture_output=True, text=True,
                              timeout=60, cwd=tmp_path)  # fmt: skip
     assert unknown.returncode == 1 and "unknown source 'nasa' (known: osce" in unknown.stderr
+
+    reparse = [str(PRESSWATCH), "--db", db, "reparse", "--source", "ns_feed"]
+    same = subprocess.run([*reparse, "--config", str(config)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "re-read 4 page(s): recorded 0 re-reading(s), 4 unchanged, 0 unreadable" in same.stdout
+    elsewhere = tmp_path / "elsewhere"  # no presswatch.toml here: the source is not configured
+    elsewhere.mkdir()
+    gone = subprocess.run(reparse, capture_output=True, text=True, timeout=60, cwd=elsewhere)
+    assert gone.returncode == 1 and "unknown source 'ns_feed'" in gone.stderr
