@@ -166,7 +166,7 @@ class SiteSpider(ReleaseSpider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         self.pages_walked += 1
         try:
-            entries = read_feed(self.document(response))
+            entries = read_feed(self.document(response), response.url)
         except NotAnIndex as exc:
             yield PageError(self.source, response.url, f"feed {exc}", "listing")
             return
