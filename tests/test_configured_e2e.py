@@ -264,10 +264,10 @@ def test_scrapy_crawl_site_reads_presswatch_toml_of_the_working_directory(
     fast = ["-s", f"PRESSWATCH_REPLAY={server.url}", "-s", "DOWNLOAD_DELAY=0",
             "-s", "AUTOTHROTTLE_ENABLED=0"]  # fmt: skip
 
-    def scrapy(source: str) -> subprocess.CompletedProcess[str]:
+    def scrapy(source: str, cwd: Path = tmp_path, **extra: str) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"source={source}", *fast]
-        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=120)  # fmt: skip
+        return subprocess.run(cmd, cwd=cwd, env={**env, **extra}, capture_output=True,
+                              text=True, timeout=120)  # fmt: skip
 
     done = scrapy("ns_feed")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -276,6 +276,13 @@ def test_scrapy_crawl_site_reads_presswatch_toml_of_the_working_directory(
     unknown = scrapy("nasa")
     assert unknown.returncode != 0
     assert "presswatch.toml: no [sources.nasa] table (configured: ns_feed)" in unknown.stderr
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    named = scrapy("nasa", elsewhere, PRESSWATCH_CONFIG=str(tmp_path / "presswatch.toml"))
+    assert f"{tmp_path / 'presswatch.toml'}: no [sources.nasa] table" in named.stderr
+    none = scrapy("ns_feed", elsewhere)
+    assert none.returncode != 0
+    assert "source 'ns_feed': no PRESSWATCH_SITE setting and no config file" in none.stderr
 
 
 def test_the_daemon_and_presswatch_crawl_crawl_a_configured_source(site, tmp_path: Path) -> None:
