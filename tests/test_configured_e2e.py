@@ -320,3 +320,30 @@ def test_the_daemon_and_presswatch_crawl_crawl_a_configured_source(site, tmp_pat
     elsewhere.mkdir()
     gone = subprocess.run(reparse, capture_output=True, text=True, timeout=60, cwd=elsewhere)
     assert gone.returncode == 1 and "unknown source 'ns_feed'" in gone.stderr
+
+
+def test_the_web_view_and_feeds_show_a_configured_source(site, tmp_path: Path) -> None:
+    import warnings
+
+    from presswatch.config import load_config
+    from presswatch.web.app import create_app
+    from storage.db import open_read_only
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's notice about httpx
+        from starlette.testclient import TestClient
+    _, server = site
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    config = config_file(tmp_path, server, db)
+    crawl("ns_feed", server, db, tmp_path / "logs")
+    engine, sessions = open_read_only(db)
+    client = TestClient(create_app(sessions, load_config(config, KNOWN)))
+    sources = {s["key"]: s for s in client.get("/api/sources").json()["sources"]}
+    assert sources["ns_feed"]["last_run"]["counts"]["new"] == 4
+    releases = client.get("/api/releases", params={"source": "ns_feed"}).json()
+    assert sorted(r["url"] for r in releases) == sorted(archived(p.url) for p in POSTS)
+    page = client.get(f"/releases/{releases[0]['id']}")
+    assert page.status_code == 200 and "ns_feed" in page.text and releases[0]["title"] in page.text
+    feed = client.get("/feeds/events.atom", params={"source": "ns_feed"})
+    assert feed.status_code == 200 and feed.text.count("<entry>") == 4
+    engine.dispose()
