@@ -360,3 +360,14 @@ def test_a_renamed_source_shows_its_new_name(db_url: str) -> None:
             "https://nspa.example/",
         )
     engine.dispose()
+
+
+def test_the_committed_snapshot_is_the_builders(tmp_path) -> None:
+    """tests/fixtures/configured/northsea is `python tests/configured_site.py`'s output."""
+    from configured_site import write_northsea
+
+    built = write_northsea(tmp_path / "northsea")
+    files = sorted(p.relative_to(built) for p in built.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(SNAPSHOT) for p in SNAPSHOT.rglob("*") if p.is_file())
+    for name in files:
+        assert (built / name).read_bytes() == (SNAPSHOT / name).read_bytes(), name
