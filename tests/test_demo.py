@@ -29,6 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 # The seed releases of the demo (seeds/README.md): site, first and last words of the body.
 SEEDS_IN_DEMO = {
+    "000": (
+        "europesecuritynews",
+        "Before Christmas, the Executive Director",
+        "through its network of field missions.",
+    ),
     "001": ("osce", "VIENNA, 17 July 2008 - How international", "for law enforcement officers."),
     "002": (
         "osce",
@@ -97,6 +102,15 @@ def test_seed_pages_are_in_the_demo() -> None:
         page = pages[url_key(found[0].url)]
         served = _words(unescape((DEMO_SNAPSHOT / page.file).read_text(encoding="utf-8")))
         assert first in served and last in served, seed
+
+
+def test_the_seed_000_fixture_is_the_demo_blog_page() -> None:
+    """tests/fixtures/generic/europesecuritynews.html is the page the demo serves, so the
+    fallback tests read what `presswatch demo` crawls: copy it again after a rebuild."""
+    spec = json.loads((ROOT / "tests/fixtures/generic/europesecuritynews.json").read_text())
+    page = load_manifest(DEMO_SNAPSHOT)[url_key(spec["url"])]
+    fixture = ROOT / "tests/fixtures/generic/europesecuritynews.html"
+    assert (DEMO_SNAPSHOT / page.file).read_bytes() == fixture.read_bytes()
 
 
 def test_second_state_edits_removes_and_adds() -> None:
