@@ -30,6 +30,7 @@ COMMANDS = {
     "reparse": "presswatch.reparse_command:reparse_command",
     "web": "presswatch.web_command:web",
     "notify": "presswatch.notify_commands:notify",
+    "discover": "presswatch.discover:discover_command",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -49,6 +50,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "reparse": "Re-read every release's kept page with today's parsers.",
     "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
     "notify": "Try a notification target, or see what waits to be sent.",
+    "discover": "Find a site's feeds and sitemaps and print a ready [sources.KEY] block for it.",
 }
 
 

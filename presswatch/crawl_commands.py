@@ -155,7 +155,7 @@ def _settle(
     return 0 if status == "ok" else 1
 
 
-def _check_replay(url: str | None) -> None:
+def check_replay(url: str | None) -> None:
     parts = urlsplit(url or "http://x")
     try:
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
@@ -194,7 +194,7 @@ def crawl(
     Exits 0 when every run was ok, 1 when one was unhealthy or failed, 130 when interrupted.
     """
     chosen = _check_sources(sources)
-    _check_replay(replay)
+    check_replay(replay)
     extra = {}
     for setting in settings:
         name, sep, value = setting.partition("=")
