@@ -101,12 +101,12 @@ class Discovery:
 
 
 def source_key(url: str) -> str:
-    """A config key from the host: ``www.europesecuritynews.com`` -> ``europesecuritynews``."""
-    labels = (urlsplit(url).hostname or "site").lower().split(".")
-    labels = [label for label in labels[:-1] if label != "www"] or labels
+    """A config key from the host's name: ``www.europesecuritynews.com`` and
+    ``news.europesecuritynews.co.uk`` give ``europesecuritynews``."""
+    labels = (urlsplit(url).hostname or "site").lower().split(".")[:-1] or ["site"]
     if len(labels) > 1 and labels[-1] in _SECOND_LEVEL:
         labels = labels[:-1]
-    key = re.sub(r"[^a-z0-9_-]+", "-", "-".join(reversed(labels))).strip("-")
+    key = re.sub(r"[^a-z0-9_-]+", "-", labels[-1]).strip("-")
     return (key if key[:1].isalpha() else f"s-{key}")[:40]
 
 
