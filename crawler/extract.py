@@ -544,6 +544,26 @@ def _release_part(paragraphs: list[str], title: str | None) -> tuple[list[str], 
     return paragraphs, title
 
 
+def fallback_title(sel: Selector, today: date | None = None) -> str | None:
+    """A page's title as the fallback reads it: the heading, og:title, the headline."""
+    from crawler.pagemeta import page_meta  # late: it imports this module
+
+    return _page_title(sel, page_meta(sel, today).headline)
+
+
+def fallback_date(
+    url: str, sel: Selector, today: date | None = None, first_paragraph: str = ""
+) -> date | None:
+    """A page's publication date as the fallback reads it (none after ``today``): its
+    structured metadata, other date markup (htmldate), a dateline opening the body, the URL."""
+    from crawler.pagemeta import page_meta
+
+    url_date = date_in_url(url)
+    year = url_date.year if url_date else None
+    dateline = parse_dateline(first_paragraph, year) if first_paragraph else None
+    return _published(url, sel.get(), page_meta(sel, today).published, dateline)
+
+
 def fallback_version(setting: str = FALLBACK_SETTING, note: str = "") -> str:
     """The parser_version recorded for a fallback body, e.g. "trafilatura-2.3.1/default"."""
     from importlib.metadata import version

@@ -34,6 +34,7 @@ from scheduler.options import (
 )
 
 CONFIG_NAME = "presswatch.toml"
+SITE_KINDS = ("feed", "sitemap", "listing")  # crawler.sites.configured.KINDS (tested)
 TARGET_TYPES = ("log", "webhook", "apprise")
 MATCH_MODES = ("text", "changed")
 HEALTH_MODES = ("also", "only", "never")
@@ -262,7 +263,21 @@ def _revisit(t: _Table) -> dict[str, Any]:
     return hours
 
 
-def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
+def _site(t: _Table, key: str) -> dict[str, Any]:
+    """A configured source's definition (crawler.sites.configured), checked once for the
+    daemon and the crawl alike, as JSON-able data."""
+    from crawler.sites.configured import SITE_KEYS, spec_from_dict
+
+    try:
+        spec = spec_from_dict(key, t.data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    t.used.update(SITE_KEYS)
+    return json.loads(spec.to_json())
+
+
+def _source(t: _Table, key: str, base: SourceConfig, site: bool = False) -> SourceConfig:
+    spec = _site(t, key) if site else None
     max_pages = t.raw("max_pages", base.max_pages)
     if max_pages is not None:
         max_pages = t.number("max_pages", 0, integer=True)
@@ -274,6 +289,7 @@ def _source(t: _Table, key: str, base: SourceConfig) -> SourceConfig:
         max_pages=max_pages,
         revisit={**base.revisit, **_revisit(t.table("revisit"))},
         politeness={**base.politeness, **_settings_table(t.table("politeness"))},
+        site=spec,
     )
     t.finish()
     return config
@@ -462,21 +478,32 @@ def parse_config(
     defaults_table = root.table("defaults")
     defaults = _source(defaults_table, "defaults", SourceConfig(key="defaults", politeness=crawl))
     sources_table = root.table("sources")
-    for key in sources_table.data:
-        if key not in known_sources:
+    configured = []
+    for key, table in sources_table.data.items():
+        kinds = [k for k in SITE_KINDS if isinstance(table, dict) and k in table]
+        if key in known_sources and kinds:
             raise ConfigError(
-                f"{sources_table.key(key)}: unknown source (known: {', '.join(known_sources)})"
+                f"{sources_table.key(key)}.{kinds[0]}: {key} is a built-in source; "
+                "a configured source needs a key of its own"
             )
+        if key not in known_sources and not kinds:
+            raise ConfigError(
+                f"{sources_table.key(key)}: unknown source (known: {', '.join(known_sources)}); "
+                "a source of your own names its feed, sitemap or listing"
+            )
+        if kinds:
+            configured.append(key)
     sources = {
-        key: _source(sources_table.table(key), key, defaults) if key in sources_table.data
+        key: _source(sources_table.table(key), key, defaults, site=key in configured)
+        if key in sources_table.data
         else _source(_Table({}, f"sources.{key}"), key, defaults)
-        for key in known_sources
+        for key in [*known_sources, *configured]
     }  # fmt: skip
     sources_table.finish()
     config = Config(
         database=database,
         daemon=_daemon(root.table("daemon")),
-        notify=_notify(root.table("notify"), known_sources),
+        notify=_notify(root.table("notify"), [*known_sources, *configured]),
         sources=sources,
         path=path,
     )

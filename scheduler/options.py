@@ -17,6 +17,7 @@ EVENT_KINDS = frozenset({"new", "changed", "removed", "restored"})  # a target's
 # presswatch's own corrections (`presswatch reparse`): only to targets that list them.
 KNOWN_EVENT_KINDS = EVENT_KINDS | {"reparsed"}
 UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+SITE_SETTING = "PRESSWATCH_SITE"  # a configured source's definition, as JSON
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,18 @@ class SourceConfig:
     max_pages: int | None = None  # None: the spider's own default
     revisit: dict[str, Any] = field(default_factory=dict)  # -> PRESSWATCH_REVISIT_<KEY>
     politeness: dict[str, Any] = field(default_factory=dict)  # Scrapy settings
+    # A configured source's definition (crawler.sites.configured.SiteSpec as JSON data);
+    # None for a built-in site.
+    site: dict[str, Any] | None = None
 
     def crawl_settings(self) -> dict[str, str]:
-        """The Scrapy settings (``-s NAME=VALUE``) this source's crawls run with."""
+        """The Scrapy settings (``-s NAME=VALUE``) this source's crawls run with; a
+        configured source's definition travels as PRESSWATCH_SITE (SITE_SETTING)."""
         settings = {name: setting_value(v) for name, v in self.politeness.items()}
         for name, value in self.revisit.items():
             settings[f"PRESSWATCH_REVISIT_{name.upper()}"] = setting_value(value)
+        if self.site is not None:
+            settings[SITE_SETTING] = json.dumps(self.site, sort_keys=True, separators=(",", ":"))
         return settings
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from scheduler.options import SITE_SETTING
+
 PROGRESS_PREFIX = "@progress "  # the same as crawler.pipelines.PROGRESS_PREFIX (tested)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STOP_GRACE = 5.0  # seconds between SIGTERM and SIGKILL when a crawl is stopped
@@ -64,7 +66,10 @@ class CrawlOptions:
     settings: dict[str, str] = field(default_factory=dict)
 
     def command(self, source: str) -> list[str]:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", source, "-s", "PRESSWATCH_PROGRESS=1"]
+        """The crawl's command line: a configured source (its definition in the settings as
+        PRESSWATCH_SITE) is crawled by the generic spider, ``scrapy crawl site -a source=KEY``."""
+        spider = ["site", "-a", f"source={source}"] if SITE_SETTING in self.settings else [source]
+        cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, "-s", "PRESSWATCH_PROGRESS=1"]
         if self.replay:
             cmd += ["-s", f"PRESSWATCH_REPLAY={self.replay}", "-s", "DOWNLOAD_DELAY=0",
                     "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0.2"]  # fmt: skip

@@ -8,14 +8,10 @@ from functools import cache
 
 from crawler.extract import as_text, extract_fallback
 from crawler.pagecheck import html_error_reason
-from crawler.sites.base import ReleaseFields, Site, SiteParser
+from crawler.sites.base import ReleaseFields, Site, SiteParser, UnreadablePage
 
 SITE_MODULES = ("osce", "unis", "sco", "unodc")
 MIN_BODY_CHARS = 120  # a site body shorter than this is implausible: let the fallback read it
-
-
-class UnreadablePage(Exception):
-    """Neither the site parser nor the fallback found a release in the page."""
 
 
 @cache
@@ -63,6 +59,9 @@ def read_with_eras(
     """
     site = source if isinstance(source, Site) else get_site(source)
     text = as_text(html)
+    if site.reader is not None:  # a configured source reads its pages itself
+        fields = site.reader(url, text, fetched)
+        return fields, fields.parser_version
     partial: ReleaseFields | None = None
     for parser in eras(site, fetched):
         fields = parser.parse_release(url, text)

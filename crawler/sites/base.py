@@ -32,6 +32,10 @@ class ListingPage:
     next_url: str | None = None
 
 
+class UnreadablePage(Exception):
+    """Neither the site parser nor the fallback found a release in the page."""
+
+
 @dataclass
 class ReleaseFields:
     """What a parser read from one release page."""
@@ -87,6 +91,12 @@ class Site:
     expected_coverage: dict[str, float] = field(default_factory=dict)
     # URL patterns of release pages, to tell them from other links.
     is_release_url: Callable[[str], bool] = lambda url: True
+    # Reads a release page (url, html, fetch day) by itself, instead of the parser eras with
+    # the fallback behind them: configured sources (crawler.sites.configured).
+    reader: Callable[[str, str, date | None], ReleaseFields] | None = None
+    # Whether the fallback reads most pages by design (a configured source without a body
+    # selector): then a run mostly read by the fallback is no sign of a broken parser.
+    fallback_expected: bool = False
 
     def parser_for(self, day: date | None = None) -> SiteParser:
         """The parser of the markup era current on ``day`` (today's by default)."""
