@@ -274,25 +274,29 @@ class Discoverer:
             return candidate
 
     def sitemap(self, url: str, found_in: str) -> Candidate:
-        """A sitemap, or an index with its most recently changed children (one level)."""
+        """A sitemap, or an index with its most recently changed children (one level; a
+        child that cannot be read is left out)."""
         candidate = Candidate(url, found_in)
         try:
             read = sitemap_entries(self.fetch(url))
-            if read and read[0] == "sitemapindex":
-                children = sorted(read[1], key=lambda e: (bool(_RELEASE_HINTS.search(e["loc"])),
-                                                          e.get("lastmod", "")), reverse=True)  # fmt: skip
-                entries = []
-                for child in children[:MAX_CHILD_SITEMAPS]:
-                    found = sitemap_entries(self.fetch(urljoin(url, child["loc"])))
-                    entries += found[1] if found and found[0] == "urlset" else []
-                read = ("urlset", entries)
         except FetchError as exc:
             candidate.error = str(exc).removeprefix(f"{url}: ")
             return candidate
         if read is None:
             candidate.error = "not a sitemap"
             return candidate
-        pairs = [(urljoin(url, e["loc"]), _day(e.get("lastmod") or "")) for e in read[1]]
+        kind, entries = read
+        if kind == "sitemapindex":
+            children = sorted(entries, key=lambda e: (bool(_RELEASE_HINTS.search(e["loc"])),
+                                                      e.get("lastmod", "")), reverse=True)  # fmt: skip
+            entries = []
+            for child in children[:MAX_CHILD_SITEMAPS]:
+                try:
+                    found = sitemap_entries(self.fetch(urljoin(url, child["loc"])))
+                except FetchError:
+                    continue
+                entries += found[1] if found and found[0] == "urlset" else []
+        pairs = [(urljoin(url, e["loc"]), _day(e.get("lastmod") or "")) for e in entries]
         return _summarise(candidate, pairs)
 
     def sample(self, url: str) -> Sample:
