@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +13,7 @@ from click.testing import CliRunner
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import ReplayServer, serve
 from crawler.replay.snapshot import SnapshotPage, write_snapshot
+from crawler.sites.configured import spec_from_dict
 from presswatch.cli import main
 from presswatch.discover import source_key
 
@@ -40,12 +40,16 @@ def _page(title: str, main: str, head: str = "") -> str:
 def _release(host: str, path: str, title: str, day: str) -> tuple[SnapshotPage, str]:
     head = f'<meta property="article:published_time" content="{day}T09:00:00Z">'
     main = f"<article><h1>{title}</h1>{ARTICLE.format(title=title)}</article>"
-    return SnapshotPage(url=f"{host}{path}", file=f"{path.strip('/')}.html"), _page(title, main, head)
+    return SnapshotPage(url=f"{host}{path}", file=f"{path.strip('/')}.html"), _page(
+        title, main, head
+    )
 
 
 def _pages() -> list[tuple[SnapshotPage, str]]:
     pages: list[tuple[SnapshotPage, str]] = []
-    news = [(f"/press/2026/{n}-release", f"Release number {n}", f"2026-10-{n:02d}") for n in range(1, 5)]
+    news = [
+        (f"/press/2026/{n}-release", f"Release number {n}", f"2026-10-{n:02d}") for n in range(1, 5)
+    ]
     pages += [_release(MINISTRY, *item) for item in news]
     links = "".join(f'<p><a href="{p}">{t}</a></p>' for p, t, _ in news)
     pages.append((SnapshotPage(url=f"{MINISTRY}/", file="ministry.html"), _page("Home", links)))
@@ -65,10 +69,14 @@ def _pages() -> list[tuple[SnapshotPage, str]]:
                                    content_type="application/xml"), body))  # fmt: skip
     items = [(f"/en/news/{n}", f"Border agency news {n}", f"2026-09-{n:02d}") for n in range(1, 6)]
     pages += [_release(AGENCY, *item) for item in items]
-    listing = '<ul class="news-list">' + "".join(
-        f'<li><a href="{p}">{t}</a> <span>{d}</span></li>' for p, t, d in items
-    ) + '</ul><div class="pager"><a class="pager-next" href="/en/news?page=2">Next ›</a></div>'
-    pages.append((SnapshotPage(url=f"{AGENCY}/en/news", file="agency.html"), _page("News", listing)))
+    listing = (
+        '<ul class="news-list">'
+        + "".join(f'<li><a href="{p}">{t}</a> <span>{d}</span></li>' for p, t, d in items)
+        + '</ul><div class="pager"><a class="pager-next" href="/en/news?page=2">Next ›</a></div>'
+    )
+    pages.append(
+        (SnapshotPage(url=f"{AGENCY}/en/news", file="agency.html"), _page("News", listing))
+    )
     pages.append((SnapshotPage(url=f"{AGENCY}/report.pdf", file="report.pdf",
                                content_type="application/pdf"), "%PDF-1.4"))  # fmt: skip
     return pages
@@ -96,9 +104,7 @@ def _discover(server: ReplayServer, *args: str, code: int = 0) -> str:
 
 def _source(block: str, key: str) -> dict:
     data = tomllib.loads(block)["sources"][key]
-    from crawler.sites.configured import spec_from_dict  # noqa: PLC0415
-
-    spec_from_dict(key, data)
+    spec_from_dict(key, data)  # the config's own check
     return data
 
 
