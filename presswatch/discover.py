@@ -26,7 +26,7 @@ from crawler.extract import as_text, clean_text, extract_fallback, node_text
 from crawler.pagecheck import html_error_reason
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.fetching import Fetched, Fetcher, FetchError, user_agent
+from presswatch.fetching import Fetched, Fetcher, FetchError
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 FEED_PATHS = ("/feed/", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/?feed=rss2")
@@ -234,36 +234,15 @@ def _next_selector(page: Selector) -> str | None:
 
 
 class Discoverer:
-    """The requests of one discovery: robots.txt obeyed, each URL fetched once."""
+    """The requests of one discovery: robots.txt obeyed, each failure kept as a reason."""
 
     def __init__(self, fetcher: Fetcher, url: str) -> None:
-        from protego import Protego  # Scrapy's robots.txt parser
-
-        self.fetcher = fetcher
         parts = urlsplit(url)
         self.root = f"{parts.scheme}://{parts.netloc}"
-        robots = self._try(f"{self.root}/robots.txt")
-        text = as_text(robots.body) if robots and robots.ok else ""
-        self.robots = Protego.parse(text)
-        self.agent = user_agent()
-
-    def _try(self, url: str) -> Fetched | None:
-        try:
-            return self.fetcher.get(url)
-        except FetchError:
-            return None
-
-    def allowed(self, url: str) -> bool:
-        return bool(self.robots.can_fetch(url, self.agent))
-
-    def fetch(self, url: str) -> Fetched:
-        """The page at ``url``; FetchError when robots.txt forbids it or it is no 200."""
-        if not self.allowed(url):
-            raise FetchError(f"{url}: robots.txt of {self.root} forbids it")
-        fetched = self.fetcher.get(url)
-        if not fetched.ok:
-            raise FetchError(f"{url}: HTTP {fetched.status}")
-        return fetched
+        self.fetcher = fetcher
+        self.fetch = fetcher.page
+        self.allowed = fetcher.allowed
+        self.sitemaps: list[str] = list(fetcher.robots(url).sitemaps)
 
     def feed(self, url: str, found_in: str) -> Candidate:
         candidate = Candidate(url, found_in)
@@ -338,7 +317,7 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
         result.feeds.append(found.feed(feed_url, "<link>"))
         if result.feeds[-1].dated:
             break
-    for sitemap_url in found.robots.sitemaps:
+    for sitemap_url in found.sitemaps:
         result.sitemaps.append(found.sitemap(sitemap_url, "robots.txt"))
         if result.sitemaps[-1].ok:
             break

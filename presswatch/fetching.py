@@ -13,15 +13,19 @@ import os
 import zlib
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
 import httpx
 
 from crawler.contact import ENV as CONTACT_ENV
 from crawler.contact import contact_problem
+from crawler.extract import as_text
 from crawler.replay.snapshot import url_key
 from crawler.settings import DOWNLOAD_MAXSIZE, USER_AGENT
+
+if TYPE_CHECKING:
+    from protego import Protego
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)  # seconds
 MAX_REDIRECTS = 5
@@ -71,15 +75,18 @@ class ReplayTransport(httpx.BaseTransport):
 
 
 class Fetcher:
-    """One httpx client for a command's requests; ``get`` raises FetchError in one line."""
+    """One httpx client for a command's requests, obeying each host's robots.txt as crawls
+    do; ``get`` and ``page`` raise FetchError in one line."""
 
     def __init__(self, replay: str | None = None) -> None:
         self.requests = 0
+        self.agent = user_agent()
+        self._robots: dict[str, Protego] = {}
         self.client = httpx.Client(
             timeout=TIMEOUT,
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            headers={"User-Agent": user_agent()},
+            headers={"User-Agent": self.agent},
             transport=ReplayTransport(replay) if replay else None,
         )
 
@@ -88,6 +95,33 @@ class Fetcher:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.client.close()
+
+    def robots(self, url: str) -> Protego:
+        """The robots.txt of ``url``'s host (empty, allowing all, when it has none)."""
+        from protego import Protego  # Scrapy's robots.txt parser
+
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}"
+        if root not in self._robots:
+            try:
+                found = self.get(f"{root}/robots.txt")
+                text = as_text(found.body) if found.ok else ""
+            except FetchError:
+                text = ""
+            self._robots[root] = Protego.parse(text)
+        return self._robots[root]
+
+    def allowed(self, url: str) -> bool:
+        return bool(self.robots(url).can_fetch(url, self.agent))
+
+    def page(self, url: str) -> Fetched:
+        """The page at ``url``; FetchError when robots.txt forbids it or it is no 200."""
+        if not self.allowed(url):
+            raise FetchError(f"{url}: its site's robots.txt forbids it")
+        fetched = self.get(url)
+        if not fetched.ok:
+            raise FetchError(f"{url}: HTTP {fetched.status}")
+        return fetched
 
     def get(self, url: str) -> Fetched:
         """The answer at ``url`` whatever its status; FetchError when there is none."""
