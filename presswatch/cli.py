@@ -31,6 +31,7 @@ COMMANDS = {
     "web": "presswatch.web_command:web",
     "notify": "presswatch.notify_commands:notify",
     "discover": "presswatch.discover:discover_command",
+    "check": "presswatch.check_command:check",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -51,6 +52,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
     "notify": "Try a notification target, or see what waits to be sent.",
     "discover": "Find a site's feeds and sitemaps and print a ready [sources.KEY] block for it.",
+    "check": "Fetch a source's start page and newest releases and report anything wrong.",
 }
 
 

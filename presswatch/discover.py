@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,17 +27,23 @@ from crawler.extract import as_text, clean_text, extract_fallback, node_text
 from crawler.pagecheck import html_error_reason
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.fetching import Fetched, Fetcher, FetchError
+from presswatch.fetching import Fetcher, FetchError
+from presswatch.release_links import (
+    IndexEntry,
+    NotAnIndex,
+    entry_day,
+    feed_entries,
+    newest_first,
+    sitemap_entries,
+)
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml")
 FEED_PATHS = ("/feed/", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/?feed=rss2")
 SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/wp-sitemap.xml")
-MAX_CHILD_SITEMAPS = 2  # children of a sitemap index read (the most recently changed)
 NEWEST_SHOWN = 3  # dates shown in the block's comments
 SAMPLE_WORDS = 25  # of the sample release's body
 MIN_LISTING_LINKS = 3  # links of one kind that make a guessed listing
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_RELEASE_HINTS = re.compile(r"post|news|press|article|release", re.I)
 _NEXT_TEXT = re.compile(r"^(?:next|older|more|weiter|suivant)\b|^[›»→>]+$|[›»→]$", re.I)
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
 _SECOND_LEVEL = {"co", "com", "gov", "ac", "org", "net", "edu", "or", "go"}  # gov.uk, co.jp
@@ -128,58 +135,18 @@ def site_name(sel: Selector, url: str) -> str:
     return parts[-1] if title else (urlsplit(url).hostname or url).removeprefix("www.")
 
 
-def _day(value: Any) -> date | None:
-    """A date from a feed's time tuple or a sitemap's ISO 8601 text."""
-    try:
-        if isinstance(value, str):
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date()
-        return date(*value[:3]) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _summarise(candidate: Candidate, entries: list[tuple[str, date | None]]) -> Candidate:
+def _summarise(candidate: Candidate, entries: list[IndexEntry]) -> Candidate:
     """Counts, newest dates and release links (newest first) of a feed's or sitemap's entries."""
     today = datetime.now(UTC).date()
-    dated = sorted((d, u) for u, d in entries if d is not None and d <= today)
-    undated = [u for u, d in entries if d is None]
-    candidate.items = len(entries)
-    candidate.dated = len(dated)
-    candidate.newest = [d.isoformat() for d, _ in reversed(dated[-NEWEST_SHOWN:])]
-    candidate.links = [u for _, u in reversed(dated)] + undated
+    ordered = newest_first(entries)
+    dated = [d for e in ordered if (d := entry_day(e)) and d <= today]
+    candidate.items, candidate.dated = len(entries), len(dated)
+    candidate.newest = [d.isoformat() for d in dated[:NEWEST_SHOWN]]
+    candidate.links = [e.url for e in ordered]
     candidate.ok = bool(entries)
     if not entries:
         candidate.error = "no items"
     return candidate
-
-
-def read_feed(candidate: Candidate, fetched: Fetched) -> Candidate:
-    import feedparser  # late: only discovery reads feeds here
-
-    parsed = feedparser.parse(fetched.body, response_headers={"content-location": fetched.url})
-    if not parsed.version:
-        candidate.error = f"not a feed ({fetched.content_type or 'no content type'})"
-        return candidate
-    candidate.title = clean_text(parsed.feed.get("title", "")) or None
-    entries = [
-        (urljoin(fetched.url, e.link), _day(e.get("published_parsed") or e.get("updated_parsed")))
-        for e in parsed.entries
-        if e.get("link")
-    ]
-    return _summarise(candidate, entries)
-
-
-def sitemap_entries(fetched: Fetched) -> tuple[str, list[dict[str, str]]] | None:
-    """The type ("urlset" or "sitemapindex") and entries of a sitemap; None when it is none."""
-    from scrapy.utils.sitemap import Sitemap  # late: Scrapy is slow to import
-
-    try:
-        sitemap = Sitemap(fetched.body)
-    except Exception:  # noqa: BLE001 - lxml refuses what is no XML at all
-        return None
-    if sitemap.type not in ("urlset", "sitemapindex"):
-        return None
-    return sitemap.type, [entry for entry in sitemap if entry.get("loc")]
 
 
 def guess_listing(url: str, sel: Selector) -> tuple[str | None, str | None, int]:
@@ -245,38 +212,20 @@ class Discoverer:
         self.sitemaps: list[str] = list(fetcher.robots(url).sitemaps)
 
     def feed(self, url: str, found_in: str) -> Candidate:
-        candidate = Candidate(url, found_in)
-        try:
-            return read_feed(candidate, self.fetch(url))
-        except FetchError as exc:
-            candidate.error = str(exc).removeprefix(f"{url}: ")
-            return candidate
+        return self._candidate(url, found_in, feed_entries)
 
     def sitemap(self, url: str, found_in: str) -> Candidate:
-        """A sitemap, or an index with its most recently changed children (one level; a
-        child that cannot be read is left out)."""
+        return self._candidate(url, found_in, sitemap_entries)
+
+    def _candidate(
+        self, url: str, found_in: str, read: Callable[[Fetcher, str], list[IndexEntry]]
+    ) -> Candidate:
         candidate = Candidate(url, found_in)
         try:
-            read = sitemap_entries(self.fetch(url))
-        except FetchError as exc:
+            return _summarise(candidate, read(self.fetcher, url))
+        except (FetchError, NotAnIndex) as exc:
             candidate.error = str(exc).removeprefix(f"{url}: ")
             return candidate
-        if read is None:
-            candidate.error = "not a sitemap"
-            return candidate
-        kind, entries = read
-        if kind == "sitemapindex":
-            children = sorted(entries, key=lambda e: (bool(_RELEASE_HINTS.search(e["loc"])),
-                                                      e.get("lastmod", "")), reverse=True)  # fmt: skip
-            entries = []
-            for child in children[:MAX_CHILD_SITEMAPS]:
-                try:
-                    found = sitemap_entries(self.fetch(urljoin(url, child["loc"])))
-                except FetchError:
-                    continue
-                entries += found[1] if found and found[0] == "urlset" else []
-        pairs = [(urljoin(url, e["loc"]), _day(e.get("lastmod") or "")) for e in entries]
-        return _summarise(candidate, pairs)
 
     def sample(self, url: str) -> Sample:
         """The release at ``url`` read with the generic reader, as a crawl would read it."""
