@@ -20,7 +20,8 @@ import presswatch.demo_command as demo_command
 from crawler.replay.demo import DEMO_SNAPSHOT, EDITED, build_demo, builder
 from crawler.replay.server import ReplayError, serve
 from crawler.replay.snapshot import SnapshotPage, load_manifest, url_key, write_snapshot
-from crawler.sites import SITE_MODULES, get_site
+from crawler.sites import SITE_MODULES, get_site, read_with_eras
+from crawler.sites.configured import configured_site, spec_from_dict
 from presswatch.cli import main
 from storage.archive import Archive, ParsedRelease
 from storage.db import open_archive
@@ -111,6 +112,30 @@ def test_the_seed_000_fixture_is_the_demo_blog_page() -> None:
     page = load_manifest(DEMO_SNAPSHOT)[url_key(spec["url"])]
     fixture = ROOT / "tests/fixtures/generic/europesecuritynews.html"
     assert (DEMO_SNAPSHOT / page.file).read_bytes() == fixture.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        {},
+        {"title": "h1.entry-title", "date": "abbr.published::attr(title)", "body": "div.entry > p"},
+    ],
+    ids=["fallback", "selectors"],
+)
+def test_the_seed_000_post_read_as_a_configured_source(select: dict[str, str]) -> None:
+    """Exactly the seed's body, none of the widget, caption or comment text, read as the
+    demo's configured source reads it: by the fallback alone, or by the selectors."""
+    blog = "https://www.europesecuritynews.com"
+    spec = spec_from_dict("europesecuritynews", {"url": blog, "feed": "/feed/", "select": select})
+    spec_json = json.loads((ROOT / "tests/fixtures/generic/europesecuritynews.json").read_text())
+    html = (ROOT / "tests/fixtures/generic/europesecuritynews.html").read_bytes()
+    fields, _ = read_with_eras(configured_site(spec), spec_json["url"], html, date(2026, 11, 1))
+    first, last = SEEDS_IN_DEMO["000"][1:]
+    assert _words(fields.body) == _seed_body("000", first, last)
+    assert fields.body == spec_json["expected"]["body"]  # paragraphs kept
+    assert fields.published == date(2012, 1, 9)
+    assert fields.title == spec_json["expected"]["title"]
+    assert fields.method == ("site" if select else "fallback")
 
 
 def test_second_state_edits_removes_and_adds() -> None:
