@@ -356,6 +356,10 @@ def config_block(d: Discovery) -> str:
         )
     else:
         lines.append(f"{d.kind} = {_toml(d.start or '')}")
+        sitemap = next((c for c in d.sitemaps if c.ok), None)
+        if d.kind == "feed" and sitemap:
+            lines.append(f"# sitemap = {_toml(sitemap.url)}  # instead: all {sitemap.items} "
+                         "URLs, <lastmod> saying which changed")  # fmt: skip
     lines.append('# release_pattern = "…"  # a regex: only URLs matching it are releases')
     lines.append(f"# [sources.{d.key}.select]  # CSS or XPath where the generic reading misses")
     lines.append('# body = "…"')
