@@ -97,8 +97,8 @@ class ArchivePipeline:
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.source = spider.name
-        self.site = get_site(self.source)
+        self.source = getattr(spider, "source", spider.name)
+        self.site = getattr(spider, "site", None) or get_site(self.source)
         self.coverage = Coverage(self.site.expected_coverage)
         self.engine, sessions = open_archive(self.db_url)
         self.archive = Archive(sessions)
@@ -181,8 +181,11 @@ class ArchivePipeline:
         refused = stats.get_value("presswatch/refused")  # crawler.jobdir: a backfill runs
         if not seen and not self.counts["listing_errors"] and not refused:
             problems.append("no release found on the listing pages")
-        if items and self.counts["fallback"] / items > FALLBACK_SHARE_LIMIT:
+        fallback_share = self.counts["fallback"] / items if items else 0
+        if fallback_share > FALLBACK_SHARE_LIMIT and not self.site.fallback_expected:
             problems.append(f"{self.counts['fallback']} of {items} releases read by the fallback")
+        for problem, pages in sorted(getattr(self.crawler.spider, "problems", {}).items()):
+            problems.append(f"{problem} on {pages} page{'' if pages == 1 else 's'}")
         outcome = decide(
             self.counts, problems, first_listing_error=self.first_listing_error,
             ended=f"crawl refused: {refused}" if refused else None,

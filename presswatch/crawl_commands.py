@@ -5,9 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from crawler.replay.server import ReplayError, run_forever
 from crawler.sites import registry
 from presswatch.context import DATE, Context, console, describe_counts, pass_context
+from presswatch.sources import CONFIG_OPTION, known_sites, read_config
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
 from storage.notifications import settle_run
 
@@ -72,9 +74,13 @@ class Interrupt:
                 signal.signal(sig, handler)
 
 
-def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> int:
+def run_sources(
+    obj: Context, sources: Sequence[str], options: CrawlOptions,
+    settings: Mapping[str, dict[str, str]] | None = None,
+) -> int:  # fmt: skip
     """Crawl ``sources`` side by side, each in its own process, with a live progress display.
 
+    ``settings``: each source's own Scrapy settings (its config's), under ``options``'s.
     Returns the exit code: 0 every run ok, 1 one was not (or did not start), 130 interrupted.
     """
     log_dir = user_log_path("presswatch", appauthor=False)
@@ -93,7 +99,9 @@ def run_sources(obj: Context, sources: Sequence[str], options: CrawlOptions) -> 
 
                 started = datetime.now(UTC)
                 log_path = log_dir / f"{source}-{stamp}.log"
-                return run_crawl(source, options, log_path, on_progress=update,
+                own = (settings or {}).get(source, {})
+                source_options = replace(options, settings={**own, **options.settings})
+                return run_crawl(source, source_options, log_path, on_progress=update,
                                  on_start=interrupt.add), started  # fmt: skip
 
             with ThreadPoolExecutor(max_workers=len(sources)) as pool:
@@ -165,9 +173,10 @@ def check_replay(url: str | None) -> None:
         raise click.ClickException(f"--replay {url!r} is not an http(s) URL")
 
 
-def _check_sources(sources: Sequence[str]) -> list[str]:
-    """The sources asked for, lower-cased and once each (all when none); unknown ones refused."""
-    known = sorted(registry())
+def _check_sources(sources: Sequence[str], known: Iterable[str] | None = None) -> list[str]:
+    """The sources asked for, lower-cased and once each (all ``known`` when none; default:
+    the built-in ones); unknown ones refused."""
+    known = list(known) if known is not None else sorted(registry())
     asked = [s.lower() for s in sources]
     unknown = [s for s, key in zip(sources, asked, strict=True) if key not in known]
     if unknown:
@@ -177,6 +186,7 @@ def _check_sources(sources: Sequence[str]) -> list[str]:
 
 @click.command()
 @click.argument("sources", nargs=-1)
+@CONFIG_OPTION
 @click.option("--replay", metavar="URL", help="Fetch every page from this replay server.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Listing pages to walk at most.")
 @click.option("--full", is_flag=True, help="Walk the whole listing (backfill; resumes if cut off).")
@@ -186,14 +196,19 @@ def _check_sources(sources: Sequence[str]) -> list[str]:
               help="A Scrapy setting for the crawl (repeatable).")  # fmt: skip
 @pass_context
 def crawl(
-    obj: Context, sources: tuple[str, ...], replay: str | None, max_pages: int | None,
-    full: bool, revisit_all: bool, since: datetime | None, settings: tuple[str, ...],
+    obj: Context, sources: tuple[str, ...], config_path: Path | None, replay: str | None,
+    max_pages: int | None, full: bool, revisit_all: bool, since: datetime | None,
+    settings: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Crawl SOURCES (default: all) into the archive, each in its own process.
 
-    Exits 0 when every run was ok, 1 when one was unhealthy or failed, 130 when interrupted.
+    Each source crawls with its settings from the config (politeness, revisit, crawl.contact;
+    a configured source's definition); --set overrides them. Exits 0 when every run was ok,
+    1 when one was unhealthy or failed, 130 when interrupted.
     """
-    chosen = _check_sources(sources)
+    config = read_config(config_path)
+    enabled = [s.key for s in config.enabled_sources()]
+    chosen = _check_sources(sources, known_sites(config)) if sources else enabled
     check_replay(replay)
     extra = {}
     for setting in settings:
@@ -208,7 +223,8 @@ def crawl(
         since=since.date().isoformat() if since else None, settings=extra,
         jobdir=user_data_path("presswatch", appauthor=False) / "backfill",
     )  # fmt: skip
-    raise SystemExit(run_sources(obj, chosen, options))
+    own = {key: config.sources[key].crawl_settings() for key in chosen}
+    raise SystemExit(run_sources(obj, chosen, options, own))
 
 
 @click.command()

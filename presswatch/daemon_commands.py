@@ -14,8 +14,9 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from presswatch.config import Config, ConfigError, SourceConfig, load_config
+from presswatch.config import Config, SourceConfig
 from presswatch.context import Context, console, describe_counts, pass_context
+from presswatch.sources import CONFIG_OPTION, read_config
 from scheduler.lock import ArchiveLock, DaemonRunning
 from storage import notifications as store
 from storage.db import DatabaseError, display_url
@@ -24,17 +25,6 @@ from storage.queries import RUN_COUNTS, last_run
 from storage.times import iso_time
 
 OVERDUE_SLACK = timedelta(minutes=10)  # beyond the crawl timeout, before --check fails
-CONFIG_OPTION = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: ./presswatch.toml if present, else built-in defaults).",
-)  # fmt: skip
-
-
-def _config(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(f"config: {exc}") from None
 
 
 class LogFormatter(logging.Formatter):
@@ -56,7 +46,7 @@ class LogFormatter(logging.Formatter):
 @pass_context
 def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -> None:
     """Recrawl every enabled source on its schedule and send notifications, until stopped."""
-    config = _config(config_path)
+    config = read_config(config_path)
     handler = logging.StreamHandler()
     handler.setFormatter(LogFormatter(obj.local_time))
     logging.basicConfig(level=getattr(logging, log_level.upper()), handlers=[handler])
@@ -209,7 +199,7 @@ def _print_status(obj: Context, data: dict[str, Any]) -> None:
 @pass_context
 def status(obj: Context, config_path: Path | None, as_json: bool, check: bool) -> None:
     """Each source's schedule, last and next run, pending notifications, archive totals."""
-    config = _config(config_path)
+    config = read_config(config_path)
     try:
         data = status_data(config, obj.db)
     except DatabaseError as exc:

@@ -20,11 +20,12 @@ from rich.text import Text
 
 from crawler.extract import extract_fallback
 from crawler.replay.snapshot import url_key
-from crawler.sites import UnreadablePage, get_site, registry
+from crawler.sites import UnreadablePage, registry
 from crawler.sites.base import ReleaseFields, Site, SiteParser
 from presswatch.context import Context, console, pass_context
 from presswatch.fetching import user_agent
 from presswatch.reading import decode_page, read_page
+from presswatch.sources import CONFIG_OPTION, find_site, known_sites, read_config
 
 FETCH_TIMEOUT = 20.0  # seconds
 EDGE_CHARS = 70  # of the body's start and end shown
@@ -91,10 +92,11 @@ def page_url(html: str, path: Path) -> str:
     return url if urlsplit(url).scheme in ("http", "https") else path.resolve().as_uri()
 
 
-def guess_site(url: str) -> Site | None:
-    """The known source whose site ``url`` is on (``www.`` aside), or None."""
+def guess_site(url: str, sites: dict[str, Site] | None = None) -> Site | None:
+    """The known source (of ``sites``, default the built-in ones) whose site ``url`` is on
+    (``www.`` aside), or None."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    for site in registry().values():
+    for site in (sites or registry()).values():
         hosts = {urlsplit(u).hostname for u in (site.base_url, *site.start_urls)}
         if host in {(h or "").removeprefix("www.") for h in hosts}:
             return site
@@ -119,7 +121,7 @@ def readings(site: Site | None, url: str, html: str, day: date) -> list[Reading]
     found.append(Reading("fallback", "fallback", fallback, None if fallback else "no body found"))
     if site is not None:
         try:
-            found.append(Reading("crawl", "crawl", read_page(site.key, url, html, day)))
+            found.append(Reading("crawl", "crawl", read_page(site, url, html, day)))
         except UnreadablePage as exc:
             found.append(Reading("crawl", "crawl", None, str(exc)))
     return found
@@ -160,6 +162,7 @@ def show(obj: Context, found: list[Reading]) -> None:
 @click.command("inspect")
 @click.argument("target", metavar="URL|FILE")
 @click.option("--source", "-s", help="Read as this source (default: guessed from the URL's host).")
+@CONFIG_OPTION
 @click.option("--replay", metavar="URL", help="Fetch through this replay server.")
 @click.option("--url", "address", metavar="URL",
               help="A saved page's address (default: its canonical link).")  # fmt: skip
@@ -169,6 +172,7 @@ def inspect_command(
     obj: Context,
     target: str,
     source: str | None,
+    config_path: Path | None,
     replay: str | None,
     address: str | None,
     as_json: bool,
@@ -187,13 +191,8 @@ def inspect_command(
         body = path.read_bytes()
         url = address or page_url(decode_page(body), path)
     html = decode_page(body)
-    if source is not None:
-        try:
-            site: Site | None = get_site(source.lower())
-        except KeyError as exc:
-            raise click.ClickException(str(exc.args[0])) from None
-    else:
-        site = guess_site(url)
+    sites = known_sites(read_config(config_path))
+    site = find_site(source, sites) if source is not None else guess_site(url, sites)
     found = readings(site, url, html, datetime.now(UTC).date())
     if as_json:
         obj.emit_json({"url": url, "source": site.key if site else None, "bytes": len(body),

@@ -13,7 +13,7 @@ import click
 
 from presswatch.config import Config, TargetConfig
 from presswatch.context import Context, pass_context
-from presswatch.daemon_commands import CONFIG_OPTION, _config
+from presswatch.sources import CONFIG_OPTION, read_config
 from scheduler.digest import next_end
 from scheduler.watch import needs_text, wanted
 from storage import notifications as store
@@ -66,7 +66,7 @@ def test_command(obj: Context, config_path: Path | None, target_name: str) -> No
     """
     from scheduler.notify import DeliveryError, make_sender
 
-    config = _config(config_path)
+    config = read_config(config_path)
     target = _target(config, target_name)
     events, what = _sample(obj, config, target)
     click.echo(f"{target.name} ({target.type}): sending {what}")
@@ -153,7 +153,7 @@ def _why(
 @pass_context
 def pending_command(obj: Context, config_path: Path | None, as_json: bool) -> None:
     """What waits to be sent to each target, and why."""
-    config = _config(config_path)
+    config = read_config(config_path)
     data = pending_data(obj, config, datetime.now(UTC))
     if as_json:
         obj.emit_json(data)

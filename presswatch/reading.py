@@ -12,7 +12,7 @@ from importlib.metadata import version
 
 from crawler.extract import as_text
 from crawler.sites import get_site, read_with_eras, registry
-from crawler.sites.base import ReleaseFields
+from crawler.sites.base import ReleaseFields, Site
 
 
 def decode_page(body: bytes) -> str:
@@ -23,18 +23,26 @@ def decode_page(body: bytes) -> str:
     return as_text(body)
 
 
-def read_page(source: str, url: str, html: bytes | str, fetched: date | None) -> ReleaseFields:
+def read_page(
+    source: str | Site, url: str, html: bytes | str, fetched: date | None
+) -> ReleaseFields:
     """The fields a crawl of ``source`` fetching ``url`` on ``fetched`` records today: the
-    parser era of the fetch date first, the others newest first, the fallback behind them.
+    parser era of the fetch date first, the others newest first, the fallback behind them
+    (a configured source: its selectors, the fallback for the rest).
 
-    Raises KeyError for an unknown source, crawler.sites.UnreadablePage for a page without
-    a release.
+    Raises KeyError for an unknown source key, crawler.sites.UnreadablePage for a page
+    without a release.
     """
-    return read_with_eras(get_site(source), url, html, fetched)[0]
+    return read_with_eras(source if isinstance(source, Site) else get_site(source), url, html,
+                          fetched)[0]  # fmt: skip
 
 
-def parsers_signature(source: str | None = None) -> str:
-    """Today's parsers of ``source`` (every source when None) and the fallback, as one string."""
-    sites = [get_site(source)] if source else list(registry().values())
+def parsers_signature(source: str | None = None, known: dict[str, Site] | None = None) -> str:
+    """Today's parsers of ``source`` (every source when None) and the fallback, as one string.
+
+    ``known``: the sites by key (default: the built-in ones); a configured source's parser
+    version names its definition, so editing its selectors changes the signature."""
+    known = known or registry()
+    sites = [known[source]] if source else list(known.values())
     eras = ",".join(f"{s.key}/{p.version}" for s in sites for p in s.parsers)
     return f"presswatch-{version('presswatch')};{eras};trafilatura-{version('trafilatura')}"

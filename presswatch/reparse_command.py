@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,10 +19,12 @@ from rich.progress import (
 from rich.text import Text
 from sqlalchemy import Engine
 
-from crawler.sites import UnreadablePage
+from crawler.sites import UnreadablePage, registry
+from crawler.sites.base import Site
 from presswatch.archive_commands import check_source, diff_piece
 from presswatch.context import DATE, Context, console, pass_context
 from presswatch.reading import parsers_signature, read_page
+from presswatch.sources import CONFIG_OPTION, find_site, known_sites, read_config
 from storage.archive import ParsedRelease
 from storage.reparse import (
     DEFAULT_BATCH,
@@ -36,10 +40,14 @@ EXIT_INTERRUPTED = 130
 SHOWN_UNREADABLE = 10
 
 
-def parse(page: ArchivedPage) -> ParsedRelease:
-    """A kept page read as a crawl of its source that fetched it then would read it today."""
+def parse(page: ArchivedPage, sites: dict[str, Site] | None = None) -> ParsedRelease:
+    """A kept page read as a crawl of its source that fetched it then would read it today
+    (``sites``: the sites by key, default the built-in ones)."""
+    site = (sites or registry()).get(page.source)
+    if site is None:
+        raise Unreadable(f"source {page.source!r} is not configured (see --config)")
     try:
-        f = read_page(page.source, page.url, page.html, page.fetched_at.date())
+        f = read_page(site, page.url, page.html, page.fetched_at.date())
     except UnreadablePage as exc:
         raise Unreadable(str(exc)) from None
     return ParsedRelease(
@@ -72,7 +80,7 @@ def _show(reread: Reread, dry_run: bool) -> None:
         console.print(text)
 
 
-def _run(engine: Engine, options: dict[str, Any]) -> ReparseReport:
+def _run(engine: Engine, options: dict[str, Any], sites: dict[str, Site]) -> ReparseReport:
     dry_run = options["dry_run"]
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -84,8 +92,9 @@ def _run(engine: Engine, options: dict[str, Any]) -> ReparseReport:
             progress.update(task, completed=done, total=total)
 
         return reparse(
-            engine, parse, on_progress=advance, on_reread=lambda r: _show(r, dry_run), **options
-        )
+            engine, partial(parse, sites=sites), on_progress=advance,
+            on_reread=lambda r: _show(r, dry_run), **options,
+        )  # fmt: skip
 
 
 @click.command("reparse")
@@ -95,10 +104,11 @@ def _run(engine: Engine, options: dict[str, Any]) -> ReparseReport:
 @click.option("--batch", type=click.IntRange(min=1), default=DEFAULT_BATCH, show_default=True,
               help="Releases read per batch.")  # fmt: skip
 @click.option("--restart", is_flag=True, help="Start over instead of resuming a cut-off run.")
+@CONFIG_OPTION
 @pass_context
 def reparse_command(
     obj: Context, source: str | None, since: datetime | None, dry_run: bool, batch: int,
-    restart: bool,
+    restart: bool, config_path: Path | None,
 ) -> None:  # fmt: skip
     """Re-read every release's kept page with today's parsers.
 
@@ -106,15 +116,18 @@ def reparse_command(
     re-reading ("reparsed" in history), never as an edit of the site, and not notified
     unless a target lists "reparsed" in its kinds. An interrupted run resumes where it stopped.
     """
+    sites = known_sites(read_config(config_path))
     with obj.session() as session:
         source = check_source(session, source)
+        if source is not None:
+            find_site(source, sites)  # an archived source no longer configured: one line
         session.rollback()  # no transaction (on SQLite: no write lock) held while re-reading
         options = {
             "source": source, "since": since.date() if since else None, "dry_run": dry_run,
-            "batch": batch, "restart": restart, "parsers": parsers_signature(source),
+            "batch": batch, "restart": restart, "parsers": parsers_signature(source, sites),
         }  # fmt: skip
         try:
-            report = _run(session.get_bind(), options)
+            report = _run(session.get_bind(), options, sites)
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/yellow]: run it again to resume")
             raise SystemExit(EXIT_INTERRUPTED) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from presswatch.context import Context, pass_context
-from presswatch.daemon_commands import CONFIG_OPTION, _config
+from presswatch.sources import CONFIG_OPTION, read_config
 
 
 def _loopback(host: str) -> bool:
@@ -32,7 +32,7 @@ def web(obj: Context, host: str, port: int, token: str | None, config_path: Path
         raise click.ClickException(
             f"--host {host} is reachable from other machines: set --token or PRESSWATCH_WEB_TOKEN"
         )
-    config = _config(config_path)
+    config = read_config(config_path)
     try:
         import uvicorn
 

@@ -36,6 +36,15 @@ class UnreadablePage(Exception):
     """Neither the site parser nor the fallback found a release in the page."""
 
 
+class SelectorProblem(UnreadablePage):
+    """A configured selector does not fit a page; ``problem`` names it without the page's
+    details ("sources.esn.select.title matched nothing"), so a run can count the pages."""
+
+    def __init__(self, problem: str, detail: str = "") -> None:
+        super().__init__(f"{problem}: {detail}" if detail else problem)
+        self.problem = problem
+
+
 @dataclass
 class ReleaseFields:
     """What a parser read from one release page."""

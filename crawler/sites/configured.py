@@ -34,6 +34,7 @@ from crawler.sites.base import (
     ListingEntry,
     ListingPage,
     ReleaseFields,
+    SelectorProblem,
     Site,
     SiteParser,
     UnreadablePage,
@@ -69,10 +70,15 @@ class SiteSpec:
 
     @classmethod
     def from_json(cls, text: str) -> SiteSpec:
-        data = json.loads(text)
-        for name in ("remove", "ignore_patterns", "ignore_selectors"):
-            data[name] = tuple(data.get(name, ()))
-        return cls(**data)
+        return cls.from_data(json.loads(text))
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> SiteSpec:
+        """From ``json.loads(spec.to_json())`` (scheduler.options.SourceConfig.site)."""
+        lists = {
+            n: tuple(data.get(n, ())) for n in ("remove", "ignore_patterns", "ignore_selectors")
+        }
+        return cls(**{**data, **lists})
 
     @property
     def reading_version(self) -> str:
@@ -235,9 +241,13 @@ class ConfiguredParser(SiteParser):
     spec: SiteSpec
 
     def parse_listing(self, url: str, html: str) -> ListingPage:
+        """The release links of a listing page (none for a feed or sitemap source: it has no
+        listing pages, so a page checked for being one finds none)."""
         spec, sel = self.spec, Selector(text=html)
+        if spec.links is None:
+            return ListingPage([])
         entries = []
-        for node in run_query(sel, spec.links or "a"):
+        for node in sel.css(spec.links):
             href = _href(node)
             if href:
                 title = None if isinstance(node.root, str) else node_text(node)
@@ -257,7 +267,7 @@ class ConfiguredParser(SiteParser):
         chosen = {name: run_query(sel, query) for name, query in spec.select.items()}
         for name, nodes in chosen.items():
             if not nodes:
-                raise UnreadablePage(f"sources.{spec.key}.select.{name} matched nothing")
+                raise SelectorProblem(f"sources.{spec.key}.select.{name} matched nothing")
         fallback = None
         if "body" in chosen:
             body = block_text(chosen["body"])
@@ -270,8 +280,10 @@ class ConfiguredParser(SiteParser):
             body = fallback.body
             method, version = "fallback", f"{spec.reading_version}+{fallback.parser_version}"
         body = self.without_ignored(body)
+        if not body and "body" in chosen:
+            raise SelectorProblem(f"sources.{spec.key}.select.body matched no text")
         if not body:
-            raise UnreadablePage(f"sources.{spec.key}.select.body: no text in what it matched")
+            raise UnreadablePage("no article body left after the ignore rules")
         if "title" in chosen:
             title = _value(chosen["title"])
         else:
@@ -301,9 +313,9 @@ class ConfiguredParser(SiteParser):
         key = f"sources.{self.spec.key}.select.date"
         found = parse_date(text)
         if found is None:
-            raise UnreadablePage(f"{key}: {text!r} is not a date")
+            raise SelectorProblem(f"{key} matched no date", f"{text!r}")
         if found > today + FUTURE_SLACK:
-            raise UnreadablePage(f"{key}: {found} is in the future")
+            raise SelectorProblem(f"{key} matched a date in the future", f"{found}")
         return found
 
     def without_ignored(self, text: str) -> str:
@@ -328,7 +340,10 @@ def _href(node: Selector) -> str | None:
 
 def configured_site(spec: SiteSpec) -> Site:
     """The Site of a configured source: it reads its pages itself (ConfiguredParser.read)."""
-    parser_class = type(f"Configured_{spec.key}", (ConfiguredParser,), {"spec": spec})
+    version = spec.reading_version.partition("/")[2]  # a new definition is a new parser
+    parser_class = type(
+        f"Configured_{spec.key}", (ConfiguredParser,), {"spec": spec, "version": version}
+    )
     parser = parser_class()
     pattern = re.compile(spec.release_pattern) if spec.release_pattern else None
     coverage = {"title": 1.0, "body": 1.0} | ({"published": 1.0} if "date" in spec.select else {})

@@ -19,6 +19,7 @@ module (crawler.sites). Arguments (``scrapy crawl osce -a name=value``):
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,7 +34,7 @@ from crawler.items import PageError, PageGone, PageNotModified, Release
 from crawler.pagecheck import error_page_reason, html_error_reason, release_page_problem
 from crawler.revisit import RevisitPolicy
 from crawler.sites import UnreadablePage, get_site, read_release
-from crawler.sites.base import ListingEntry, ListingPage, Site
+from crawler.sites.base import ListingEntry, ListingPage, SelectorProblem, Site
 from storage.db import open_archive
 from storage.queries import KnownRelease, known_releases
 from storage.urls import canonical_url
@@ -47,14 +48,16 @@ def _flag(value: Any) -> bool:
 
 
 class ReleaseSpider(scrapy.Spider):
-    """Base spider: set ``name`` to a site key of crawler.sites."""
+    """Base spider: set ``name`` to a site key of crawler.sites (or pass the ``site``)."""
 
     def __init__(
         self, max_pages: int | str = DEFAULT_MAX_PAGES, full: bool | str = False,
-        since: str | None = None, kinds: str | None = None, **kwargs: Any,
+        since: str | None = None, kinds: str | None = None, site: Site | None = None,
+        **kwargs: Any,
     ) -> None:  # fmt: skip
         super().__init__(**kwargs)
-        self.site: Site = get_site(self.name)
+        self.site: Site = site or get_site(self.name)
+        self.source = self.site.key  # what items, runs and the archive name it
         self.full = _flag(full)
         self.max_pages = 0 if self.full else int(max_pages)
         try:
@@ -71,22 +74,30 @@ class ReleaseSpider(scrapy.Spider):
         self.known_pages_in_a_row = 0
         self.known: dict[str, KnownRelease] = {}
         self.due: set[str] = set()
+        # Configured selectors that stopped fitting pages, with how often: the run's health
+        # names them (crawler.pipelines).
+        self.problems: Counter[str] = Counter()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        revisits = self.load_known()
+        for url in self.site.start_urls:
+            yield self.listing_request(url)
+        for url in revisits:
+            yield self.release_request(url)
+
+    def load_known(self) -> list[str]:
+        """Read what the archive knows of this source; the known releases due for a revisit."""
         settings = self.crawler.settings
         engine, sessions = open_archive(settings.get("PRESSWATCH_DATABASE_URL"))
         with sessions() as session:
-            self.known = known_releases(session, self.name)
+            self.known = known_releases(session, self.source)
         engine.dispose()
         policy = RevisitPolicy.from_settings(settings)
         revisits = policy.due(self.known.values(), datetime.now(UTC))
         self.due = set(revisits)
         self.known_stop = settings.getint("PRESSWATCH_KNOWN_STOP_PAGES", 1)
         self.logger.info("%d releases known, %d due for a revisit", len(self.known), len(revisits))
-        for url in self.site.start_urls:
-            yield self.listing_request(url)
-        for url in revisits:
-            yield self.release_request(url)
+        return revisits
 
     def listing_request(self, url: str) -> scrapy.Request:
         # Listings are never answered from a cache: they are how new releases are found.
@@ -118,7 +129,7 @@ class ReleaseSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             yield PageError(
-                self.name, response.url, f"listing page is not HTML: {_type(response)}", "listing"
+                self.source, response.url, f"listing page is not HTML: {_type(response)}", "listing"
             )
             return
         self.pages_walked += 1
@@ -126,7 +137,7 @@ class ReleaseSpider(scrapy.Spider):
         if not listing.entries:
             reason = html_error_reason(response.text)
             yield PageError(
-                self.name, response.url,
+                self.source, response.url,
                 f"listing page is an error page: {reason}" if reason
                 else "listing page has no release links",
                 "listing",
@@ -136,17 +147,32 @@ class ReleaseSpider(scrapy.Spider):
             if not self.wanted(entry):
                 self.crawler.stats.inc_value("presswatch/listing_items_skipped")
                 continue
-            url = canonical_url(entry.url)
-            if url not in self.known:
-                all_known = False
+            all_known = all_known and canonical_url(entry.url) in self.known
+            if self.fetch_due(entry.url):
                 yield self.release_request(entry.url)
-            elif url in self.due:
-                yield self.release_request(entry.url)
-            else:
-                self.crawler.stats.inc_value("presswatch/known_not_due")
         self.known_pages_in_a_row = self.known_pages_in_a_row + 1 if all_known else 0
         if listing.next_url and self.walk_on(listing):
             yield self.listing_request(listing.next_url)
+
+    def fetch_due(self, url: str, modified: datetime | None = None) -> bool:
+        """Whether a listed release is fetched: a new one always; a known one when it is due
+        for a revisit or, when the listing says when it last changed (``modified``: a feed's
+        <updated>, a sitemap's <lastmod>), when that is after it was last fetched."""
+        known = self.known.get(canonical_url(url))
+        if known is None:
+            return True
+        if modified is None:
+            due = known.url in self.due
+        else:
+            gone = known.missing_count > 0 or known.status == "removed"
+            due = gone or modified > known.last_seen or self.revisit_all
+        if not due:
+            self.crawler.stats.inc_value("presswatch/known_not_due")
+        return due
+
+    @property
+    def revisit_all(self) -> bool:
+        return self.crawler.settings.getbool("PRESSWATCH_REVISIT_ALL")
 
     def walk_on(self, listing: ListingPage) -> bool:
         """Whether the listing page after this one is worth a request."""
@@ -159,39 +185,41 @@ class ReleaseSpider(scrapy.Spider):
 
     def parse_release(self, response: Response) -> Iterator[Any]:
         if response.status in (404, 410):
-            yield PageGone(self.name, response.url, response.status)
+            yield PageGone(self.source, response.url, response.status)
             return
         if response.status == 304:
-            yield PageNotModified(self.name, response.url)
+            yield PageNotModified(self.source, response.url)
             return
         content_type = _type(response)
         if not isinstance(response, TextResponse) or content_type not in HTML_TYPES:
             self.crawler.stats.inc_value("presswatch/skipped_non_html")
             kind = content_type or "binary body without a Content-Type"
-            yield PageError(self.name, response.url, f"not an HTML page: {kind}")
+            yield PageError(self.source, response.url, f"not an HTML page: {kind}")
             return
         html = response.text
         if is_truncated(html):  # never archive half a page as an edit
-            yield PageError(self.name, response.url, "truncated HTML document (no </html>)")
+            yield PageError(self.source, response.url, "truncated HTML document (no </html>)")
             return
         if problem := release_page_problem(self.site, response.url, html, response.status):
-            yield PageError(self.name, response.url, problem)
+            yield PageError(self.source, response.url, problem)
             return
         fetched_at = datetime.now(UTC)
         try:
             fields = read_release(self.site, response.url, html, fetched_at.date())
         except UnreadablePage as exc:
-            yield PageError(self.name, response.url, str(exc))
+            if isinstance(exc, SelectorProblem):
+                self.problems[exc.problem] += 1
+            yield PageError(self.source, response.url, str(exc))
             return
         if reason := error_page_reason(fields.title, fields.body):
             yield PageError(
-                self.name,
+                self.source,
                 response.url,
                 f"error page served with status {response.status}: {reason}",
             )
             return
         yield Release(
-            source=self.name, url=response.url, fields=fields, fetched_at=fetched_at,
+            source=self.source, url=response.url, fields=fields, fetched_at=fetched_at,
             raw_html=response.body, etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
         )  # fmt: skip
@@ -205,7 +233,7 @@ class ReleaseSpider(scrapy.Spider):
         if (reason := failure_reason(failure, self.crawler.settings)) is not None:
             url = request.meta.get("redirect_urls", [request.url])[0]  # the URL that was asked
             page = "listing" if request.meta.get("page_kind") == "listing" else "release"
-            yield PageError(self.name, url, reason, page)
+            yield PageError(self.source, url, reason, page)
 
 
 def _type(response: Response) -> str:

@@ -1,0 +1,171 @@
+"""Every configured source (presswatch.toml ``[sources.KEY]`` with a feed, sitemap or listing).
+
+``scrapy crawl site -a source=KEY`` (plus the arguments of crawler.spiders.base). The
+definition comes from the PRESSWATCH_SITE setting (JSON, set by presswatch for its crawls
+and Scrapyd jobs) or, when that is absent, from ``[sources.KEY]`` of the file named by
+PRESSWATCH_CONFIG or ./presswatch.toml. Items carry ``source=KEY``: runs, archive, health
+and notifications are those of a built-in site.
+
+A feed, sitemap or listing names the releases; a known one is fetched again only when the
+feed or sitemap says it changed after its last fetch (<updated>, <lastmod>), or, when it
+gives no such date, when the revisit policy says it is due. Known releases not named are
+revisited when due (that is how a removal is seen), once what lists them was read.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+
+from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
+from crawler.items import PageError
+from crawler.sites.base import ListingEntry
+from crawler.sites.configured import SiteSpec, configured_site, spec_from_dict
+from crawler.spiders.base import ReleaseSpider
+from storage.urls import canonical_url
+
+SITE_SETTING = "PRESSWATCH_SITE"  # scheduler.options.SITE_SETTING (tested)
+CONFIG_ENV = "PRESSWATCH_CONFIG"
+CONFIG_NAME = "presswatch.toml"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a sitemap without <lastmod> sorts last
+
+
+class SourceNotConfigured(ValueError):
+    """No definition of the source asked for (or a bad one): the crawl cannot start."""
+
+
+def load_spec(source: str | None, settings: BaseSettings) -> SiteSpec:
+    """The definition of ``source``: PRESSWATCH_SITE, else the config file's table."""
+    if not source:
+        raise SourceNotConfigured("the site spider needs -a source=KEY (a configured source)")
+    if text := settings.get(SITE_SETTING):
+        spec = SiteSpec.from_json(text)
+        if spec.key != source.lower():
+            raise SourceNotConfigured(f"{SITE_SETTING} defines {spec.key!r}, not {source!r}")
+        return spec
+    path = Path(os.environ.get(CONFIG_ENV) or CONFIG_NAME)
+    try:
+        sources = tomllib.loads(path.read_text(encoding="utf-8")).get("sources", {})
+    except FileNotFoundError:
+        raise SourceNotConfigured(
+            f"source {source!r}: no {SITE_SETTING} setting and no config file {path}"
+        ) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SourceNotConfigured(f"{path}: cannot read ({exc})") from None
+    key = source.lower()
+    if not isinstance(sources, dict) or not isinstance(sources.get(key), dict):
+        known = ", ".join(sorted(sources)) if isinstance(sources, dict) else ""
+        raise SourceNotConfigured(
+            f"{path}: no [sources.{key}] table (configured: {known or 'none'})"
+        )
+    try:
+        return spec_from_dict(key, sources[key])
+    except ValueError as exc:
+        raise SourceNotConfigured(f"{path}: {exc}") from None
+
+
+class SiteSpider(ReleaseSpider):
+    """A configured source. Arguments: ``source=KEY``, then those of crawler.spiders.base."""
+
+    name = "site"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SiteSpider:
+        spec = load_spec(kwargs.pop("source", None), crawler.settings)
+        spider = super().from_crawler(crawler, *args, site=configured_site(spec), **kwargs)
+        spider.spec = spec
+        crawler.signals.connect(spider.send_revisits, signal=signals.spider_idle)
+        return spider
+
+    spec: SiteSpec
+    revisits: list[str]
+    listed: set[str]  # canonical URLs the feed or sitemap decided on
+    revisits_sent = False
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.revisits, self.listed = self.load_known(), set()
+        for url in self.site.start_urls:
+            yield self.listing_request(url)
+
+    def listing_request(self, url: str) -> scrapy.Request:
+        request = super().listing_request(url)
+        if self.spec.kind == "listing":
+            return request
+        robots = url.endswith("/robots.txt") and self.spec.kind == "sitemap"
+        callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap}[self.spec.kind]
+        return request.replace(callback=self.parse_robots if robots else callback)
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        self.pages_walked += 1
+        try:
+            entries = read_feed(response.body)
+        except NotAnIndex as exc:
+            yield PageError(self.source, response.url, f"feed {exc}", "listing")
+            return
+        if not entries:
+            yield PageError(self.source, response.url, "feed has no items", "listing")
+        yield from self.follow(entries)
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        urls = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        if not urls:
+            yield PageError(self.source, response.url, "robots.txt names no sitemap", "listing")
+        for url in urls:
+            yield self.listing_request(url).replace(callback=self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        self.pages_walked += 1
+        try:
+            document = read_sitemap(response.body)
+        except NotAnIndex as exc:
+            yield PageError(self.source, response.url, f"sitemap {exc}", "listing")
+            return
+        if not document.entries:
+            yield PageError(self.source, response.url, "sitemap lists no pages", "listing")
+        if not document.is_index:
+            yield from self.follow(document.entries)
+            return
+        # Newest sitemaps first; an incremental run reads at most max_pages of them.
+        children = sorted(document.entries, key=lambda e: e.modified or EPOCH, reverse=True)
+        for child in children[: self.max_pages or None]:
+            yield self.listing_request(child.url).replace(callback=self.parse_sitemap)
+
+    def follow(self, entries: list[IndexEntry]) -> Iterator[scrapy.Request]:
+        """Requests for the listed releases that are new, changed since, or due."""
+        for entry in entries:
+            if not self.wanted(ListingEntry(entry.url, entry.title, entry.published)):
+                self.crawler.stats.inc_value("presswatch/listing_items_skipped")
+                continue
+            if self.fetch_due(entry.url, entry.modified):
+                yield self.release_request(entry.url)
+
+    def fetch_due(self, url: str, modified: datetime | None = None) -> bool:
+        self.listed.add(canonical_url(url))
+        return super().fetch_due(url, modified)
+
+    def send_revisits(self) -> None:
+        """Once the listing, feed or sitemap is read: the due releases it did not name.
+
+        After it, not beside it: a listed release is fetched at the URL the site links
+        (``/slug/``), not at its canonical form (``/slug``), and only when due or changed.
+        """
+        if self.revisits_sent:
+            return
+        self.revisits_sent = True
+        waiting = [url for url in self.revisits if url not in self.listed]
+        for url in waiting:
+            self.crawler.engine.crawl(self.release_request(url))
+        if waiting:
+            raise DontCloseSpider

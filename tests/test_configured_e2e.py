@@ -1,0 +1,176 @@
+"""Configured sources crawled end to end: feed-, sitemap- and listing-driven, no Python.
+
+The Northsea newsroom (tests/configured_site.py) is served by the replay server, moved from
+state to state between runs (post 2 edited after the first two runs); each crawl is a real `scrapy crawl site -a source=KEY` process started the way the
+daemon starts it (scheduler.runner with the source's crawl_settings()). Five runs per
+source: the first crawl, an unchanged recrawl, a day of edits (a new post, one edited body,
+every view counter up), and a post taken down (missing, then removed after two 404s).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from configured_site import BASE_URL, EDIT, NEW_POST, POSTS, write_northsea
+from sqlalchemy import select
+
+from crawler.replay.server import ReplayServer, serve
+from crawler.replay.snapshot import manifest_name, url_key
+from presswatch.config import parse_config
+from scheduler.runner import CrawlOptions, run_crawl
+from storage.db import open_archive
+from storage.models import ChangeEvent, CrawlRun, Release, Source
+
+pytestmark = pytest.mark.slow
+KNOWN = ["osce", "sco", "unis", "unodc"]
+SETTINGS = {"RETRY_TIMES": "1", "RETRY_BACKOFF_BASE": "0", "LOG_LEVEL": "INFO"}
+CONTENT = (".sharedaddy", ".wp-caption")
+SOURCES: dict[str, dict[str, Any]] = {
+    # The fallback reads everything; the Atom feed's <updated> tells what changed.
+    "ns_feed": {"name": "Northsea Port Authority", "url": BASE_URL, "feed": "/feed/atom/"},
+    # robots.txt names the sitemap index; CSS selectors; a view counter ignored by pattern.
+    "ns_map": {
+        "url": BASE_URL, "sitemap": "/robots.txt", "release_pattern": r"/20\d\d/\d\d/\d\d/",
+        "select": {"title": "h1.entry-title", "date": "time.entry-date::attr(datetime)",
+                   "body": "div.entry-content", "remove": list(CONTENT)},
+        "ignore": {"patterns": [r"Post Views: [\d,]+"]},
+    },
+    # The category listing and its pages; XPath selectors; the counter ignored by selector.
+    "ns_list": {
+        "url": BASE_URL, "listing": "/category/press-releases/", "links": "h2.entry-title a",
+        "next": "a.next.page-numbers",
+        "select": {"title": "//h1[@class='entry-title']", "body": "//div[@class='entry-content']",
+                   "remove": ["//div[contains(@class, 'sharedaddy')]", "//figure"]},
+        "ignore": {"selectors": [".post-views"]},
+    },
+}  # fmt: skip
+
+
+def archived(url: str) -> str:
+    """A post's URL as the archive keeps it (storage.urls: no trailing slash)."""
+    return url.rstrip("/")
+
+
+FIRST = sorted(("new", archived(p.url)) for p in POSTS)
+EDITED = sorted([("new", archived(NEW_POST.url)), ("changed", archived(POSTS[1].url))])
+GONE = archived(POSTS[2].url)
+
+
+class Newsroom:
+    """The snapshot in a folder of its own, served; ``show(state)`` moves the site on."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = write_northsea(directory)
+
+    def show(self, state: str) -> None:
+        if state == "edited":  # edited now: after the runs so far, as a real edit would be
+            write_northsea(self.directory, edited_at=datetime.now(UTC))
+        shutil.copy(self.directory / manifest_name(state), self.directory / manifest_name())
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Newsroom, ReplayServer]]:
+    newsroom = Newsroom(tmp_path / "snapshot")
+    with serve(newsroom.directory) as server:
+        yield newsroom, server
+
+
+def crawl(
+    key: str, server: ReplayServer, db: str, logs: Path
+) -> tuple[CrawlRun, list[tuple[str, str]], list[str]]:
+    """One run of ``key``: the run, its events (kind, url) and the release pages requested."""
+    server.requests.clear()
+    source = parse_config({"sources": {key: SOURCES[key]}}, KNOWN).sources[key]
+    options = CrawlOptions(
+        replay=server.url, db=db, settings={**source.crawl_settings(), **SETTINGS}
+    )
+    assert options.command(key)[3:7] == ["crawl", "site", "-a", f"source={key}"]
+    log = logs / f"{key}-{len(list(logs.iterdir()))}.log"
+    result = run_crawl(key, options, log, timeout=120)
+    assert result.ok, log.read_text()[-3000:]
+    _, sessions = open_archive(db)
+    with sessions() as s:
+        run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        _ = run.errors
+        events = s.execute(
+            select(ChangeEvent.kind, Release.url)
+            .join(Release, Release.id == ChangeEvent.release_id)
+            .where(ChangeEvent.run_id == run.id)
+        ).all()
+        s.expunge_all()
+    posts = {url_key(archived(p.url)) for p in (*POSTS, NEW_POST)}
+    fetched = [k for k in server.requests.keys() if k.rstrip("/") in posts]  # noqa: SIM118
+    return run, sorted((kind, url) for kind, url in events), fetched
+
+
+def run_all(key: str, site: tuple[Newsroom, ReplayServer], db: str, logs: Path) -> list:
+    """The five runs; every one must be ok. Returns (run, events, fetched) of each."""
+    newsroom, server = site
+    logs.mkdir()
+    runs = []
+    for state in (None, None, "edited", "removed", "removed"):
+        if state:
+            newsroom.show(state)
+        runs.append(crawl(key, server, db, logs))
+    for run, _events, _fetched in runs:
+        assert run.status == "ok", (run.health, [(e.url, e.reason) for e in run.errors])
+    return runs
+
+
+def bodies(db: str, key: str) -> dict[str, str]:
+    _, sessions = open_archive(db)
+    with sessions() as s:
+        source = s.scalar(select(Source).where(Source.key == key))
+        assert source is not None and source.base_url == BASE_URL
+        assert source.name == SOURCES[key].get("name", key)
+        return {r.url: r.current.body for r in s.scalars(select(Release))}
+
+
+def check_history(runs: list, db: str, key: str) -> None:
+    (first, events1, _), (second, events2, _), (_, events3, _), (_, events4, _), last = runs
+    assert events1 == FIRST and first.counts["new"] == 4
+    assert events2 == [] and not second.counts.get("changed")
+    assert events3 == EDITED  # the view counters went up everywhere: no change
+    assert events4 == [] and runs[3][0].counts["missing"] == 1
+    assert last[1] == [("removed", GONE)]
+    found = bodies(db, key)
+    edited = archived(POSTS[1].url)
+    assert EDIT[1] in found[edited] and EDIT[0] not in found[edited]
+    for post in POSTS[:1] + POSTS[3:]:
+        assert found[archived(post.url)] == post.body  # nothing of the theme
+
+
+def test_feed_driven_source(site, db_url: str, tmp_path: Path) -> None:
+    """The unchanged recrawl fetches the feed only; the edit fetches the two that moved."""
+    runs = run_all("ns_feed", site, db_url, tmp_path / "logs")
+    check_history(runs, db_url, "ns_feed")
+    fetched = [f for _, _, f in runs]
+    assert len(fetched[0]) == 4 and fetched[1] == []
+    assert sorted(fetched[2]) == sorted(url_key(p.url) for p in (NEW_POST, POSTS[1]))
+    assert fetched[3] == fetched[4] == [url_key(GONE)]  # not listed, so revisited
+
+
+def test_sitemap_driven_source(site, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    runs = run_all("ns_map", site, db, tmp_path / "logs")
+    check_history(runs, db, "ns_map")
+    fetched = [f for _, _, f in runs]
+    assert len(fetched[0]) == 4 and fetched[1] == [] and len(fetched[2]) == 2
+    assert runs[0][0].counts["listing_pages"] == 3  # the index and both of its sitemaps
+
+
+def test_listing_driven_source(site, tmp_path: Path) -> None:
+    """Without dates in the listing every known post is due (revisit policy): 304s while
+    nothing moved, and the view counter ignored once the pages change."""
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    runs = run_all("ns_list", site, db, tmp_path / "logs")
+    check_history(runs, db, "ns_list")
+    first, second, edited = (r[0] for r in runs[:3])
+    assert first.counts["listing_pages"] == 2  # page 2 followed through "next"
+    assert second.counts["not_modified"] == 4 and second.counts["listing_pages"] == 1
+    assert edited.counts["unchanged"] == 3  # 3 counters up, 3 unchanged versions
