@@ -9,7 +9,6 @@ breaks later shows as an unhealthy run, like a built-in site.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,15 +18,14 @@ import click
 
 from crawler.extract import as_text
 from crawler.pagecheck import release_page_problem
-from crawler.sites import get_site, read_with_eras
-from crawler.sites.base import Site, UnreadablePage
-from crawler.sites.configured import FUTURE_SLACK, SiteSpec, configured_site
-from presswatch.config import ConfigError, SourceConfig, load_config
+from crawler.sites import read_with_eras
+from crawler.sites.base import SelectorProblem, Site, UnreadablePage
+from crawler.sites.configured import FUTURE_SLACK, SiteSpec
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.daemon_commands import CONFIG_OPTION
 from presswatch.fetching import Fetcher, FetchError
 from presswatch.release_links import NotAnIndex, feed_entries, newest_first, sitemap_entries
+from presswatch.sources import CONFIG_OPTION, find_site, known_sites, read_config
 
 DEFAULT_RELEASES = 3
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -144,11 +142,13 @@ class Checker:
             return self.failed(found, f"{url}: {reason}")
         try:
             fields, _ = read_with_eras(self.site, url, html, self.today)
-        except UnreadablePage as exc:
-            text = str(exc)
+        except SelectorProblem as exc:
+            detail = str(exc).removeprefix(exc.problem).removeprefix(": ")
             return self.failed(
-                found, f"{text} on {url}" if text.startswith("sources.") else f"{url}: {text}"
+                found, f"{exc.problem} on {url}" + (f" ({detail})" if detail else "")
             )
+        except UnreadablePage as exc:
+            return self.failed(found, f"{url}: {exc}")
         found.ok, found.title, found.chars = True, fields.title or None, len(fields.body)
         found.method, found.parser_version = fields.method, fields.parser_version
         found.published = fields.published.isoformat() if fields.published else None
@@ -168,28 +168,10 @@ class Checker:
 
 
 def check_source(
-    fetcher: Fetcher, key: str, site_data: dict[str, Any] | None, releases: int,
-    today: date | None = None,
-) -> Report:  # fmt: skip
-    """Check source ``key`` (a built-in one when ``site_data`` is None)."""
-    if site_data is None:
-        site, spec = get_site(key), None
-    else:
-        spec = SiteSpec.from_json(json.dumps(site_data))
-        site = configured_site(spec)
+    fetcher: Fetcher, site: Site, spec: SiteSpec | None, releases: int, today: date | None = None
+) -> Report:
+    """Check ``site`` (a configured source when ``spec`` is given, else a built-in one)."""
     return Checker(fetcher, site, spec, today or datetime.now(UTC).date()).run(releases)
-
-
-def source_config(path: Path | None, key: str) -> SourceConfig:
-    """Source ``key`` of the config; a one-line error for a bad config or an unknown key."""
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(f"config: {exc}") from None
-    if key not in config.sources:
-        known = ", ".join(sorted(config.sources))
-        raise click.ClickException(f"unknown source {key!r} (known: {known})")
-    return config.sources[key]
 
 
 def show(report: Report) -> None:
@@ -228,9 +210,11 @@ def check(obj: Context, key: str, config_path: Path | None, releases: int, repla
     reads, 1 when there is a problem: each is named with the config key it concerns.
     """
     check_replay(replay)
-    source = source_config(config_path, key.lower())
+    config = read_config(config_path)
+    site = find_site(key, known_sites(config))
+    data = config.sources[site.key].site
     with Fetcher(replay) as fetcher:
-        report = check_source(fetcher, source.key, source.site, releases)
+        report = check_source(fetcher, site, SiteSpec.from_data(data) if data else None, releases)
     if as_json:
         obj.emit_json(report.to_json())
     else:
