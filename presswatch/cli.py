@@ -44,7 +44,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "export": "Export every field of the releases as JSON Lines or CSV, streamed.",
     "crawl": "Crawl SOURCES (default: all) into the archive, each in its own process.",
     "replay": "Serve a saved SNAPSHOT of the sites on 127.0.0.1 (see docs/snapshots.md).",
-    "demo": "Crawl the bundled snapshot of all four sites twice, a day apart, and show the changes.",
+    "demo": "Crawl the bundled snapshot of five sites twice, a day apart, and show the changes.",
     "daemon": "Recrawl every enabled source on its schedule and send notifications, until stopped.",
     "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
     "inspect": "Show what each parser era of a source and the fallback read from one page.",

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import presswatch.demo_command as demo_command
-from crawler.replay.demo import DEMO_SNAPSHOT, EDITED, build_demo, builder
+from crawler.replay.demo import CONFIGURED_DEMO_SITES, DEMO_SNAPSHOT, EDITED, build_demo, builder
 from crawler.replay.server import ReplayError, serve
 from crawler.replay.snapshot import SnapshotPage, load_manifest, url_key, write_snapshot
 from crawler.sites import SITE_MODULES, get_site, read_with_eras
@@ -162,13 +162,15 @@ def _demo(tmp_path: Path, *args: str, code: int = 0) -> str:
 
 def assert_demo_story(output: str) -> None:
     """What the demo must show: both crawls ok, the events found, one word diff."""
-    for key in SITE_MODULES:
+    for key in (*SITE_MODULES, *CONFIGURED_DEMO_SITES):
         assert re.search(rf"^✓ {key}: .*\d+ new", output, re.M), output
-    assert "What changed between day 1 and the last crawl: 3 changed, 1 new, 1 removed" in output
+    assert "What changed between day 1 and the last crawl: 4 changed, 1 new, 1 removed" in output
     for title in ("SCO and CSTO secretariats discuss", "UNODC and Central Asian States agree",
-                  "World Drug Report 2024: 292 million people"):  # fmt: skip
+                  "World Drug Report 2024: 292 million people",
+                  "EU ministers agree on new Passenger Name Record rules"):  # fmt: skip
         assert title in output, output
-    assert "more than [-200-] {+250+} representatives" in output, output  # the word diff
+    # the word diff: the configured blog's corrected post
+    assert "kept for five [-years.-] {+years, masked after six months.+}" in output, output
     assert re.search(r"presswatch --db sqlite:///\S+ history \d+", output), output
     assert "error" not in output.lower() and "Traceback" not in output, output
 

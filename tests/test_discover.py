@@ -15,6 +15,7 @@ from crawler.replay.server import ReplayServer, serve
 from crawler.replay.snapshot import SnapshotPage, write_snapshot
 from crawler.sites.configured import spec_from_dict
 from presswatch.cli import main
+from presswatch.demo_command import DEMO_CONFIG
 from presswatch.discover import source_key
 
 BLOG = "https://www.europesecuritynews.com"
@@ -118,6 +119,11 @@ def test_a_feed_announced_in_link_tags(demo: ReplayServer) -> None:
     assert "#   date: 2012-01-09" in out
     assert "#   body (2612 characters): Before Christmas, the Executive Director" in out
     assert "comments/feed" not in out  # the comment feed comes after the posts' feed
+
+
+def test_the_demo_watches_the_blog_with_the_block_discover_prints(demo: ReplayServer) -> None:
+    printed = tomllib.loads(_discover(demo, BLOG))
+    assert printed == tomllib.loads(DEMO_CONFIG)
 
 
 def test_a_sitemap_in_robots_txt_only(sites: ReplayServer) -> None:
