@@ -35,6 +35,17 @@ title = "h1.entry-title"
 date = "abbr.published::attr(title)"
 body = "div.entry > p"
 
+[sources.esn-sitemap]
+name = "ESN by sitemap"
+url = "{BLOG}"
+sitemap = "/sitemap_index.xml"
+
+[sources.pattern]
+name = "A release pattern that excludes every post"
+url = "{BLOG}"
+feed = "/feed/"
+release_pattern = "/press-releases/"
+
 [sources.no-links]
 name = "Links that match nothing"
 url = "{BLOG}"
@@ -73,6 +84,14 @@ links = "ul.news a"
 name = "Dates in the future"
 url = "{ODD}"
 feed = "/future.xml"
+
+[sources.future-date]
+name = "A date selector reading a date in the future"
+url = "{ODD}"
+listing = "/later/"
+links = "ul.news a"
+[sources.future-date.select]
+date = "p.date"
 """
 
 
@@ -95,6 +114,12 @@ def _odd_pages() -> list[tuple[SnapshotPage, str]]:
          _html("Page not found | Odd News", "<h1>Page not found</h1><p>Sorry.</p>")),
         (SnapshotPage(url=f"{ODD}/news/empty", file="empty.html"),
          _html("Photo gallery", "<h1>Photo gallery</h1><img src='/a.jpg'>")),
+        (SnapshotPage(url=f"{ODD}/later/", file="later.html"),
+         _html("Later", '<ul class="news"><li><a href="/news/ahead">Ahead</a></li></ul>')),
+        (SnapshotPage(url=f"{ODD}/news/ahead", file="ahead.html"),
+         _html("Ahead | Odd News", f"<article><h1>Ahead</h1><p class='date'>1 January 2099</p>"
+               f"<p>{'A paragraph of the release that is long enough to read. ' * 6}</p>"
+               f"<p>{'Another paragraph, just as long as the first one was. ' * 6}</p></article>")),
         (SnapshotPage(url=f"{ODD}/future.xml", file="future.xml",
                       content_type="application/rss+xml"), rss),
     ]  # fmt: skip
@@ -136,7 +161,7 @@ def _problems(replay: ReplayServer, config: Path, key: str) -> list[str]:
     return report["problems"]
 
 
-@pytest.mark.parametrize("key", ["europesecuritynews", "esn-listing"])
+@pytest.mark.parametrize("key", ["europesecuritynews", "esn-listing", "esn-sitemap"])
 def test_a_good_configured_source(replay: ReplayServer, config: Path, key: str) -> None:
     out = _check(replay, config, key, code=0)
     assert f"{key}: no problems" in out
@@ -164,10 +189,12 @@ def test_the_reading_is_the_crawls(replay: ReplayServer, config: Path) -> None:
         ("no-body", f"sources.no-body.select.body matched nothing on {SEED}"),
         ("not-a-feed", f"sources.not-a-feed.feed: {BLOG}/category/organized-crime/ is not an RSS or Atom feed"),
         ("not-a-sitemap", f"sources.not-a-sitemap.sitemap: {BLOG}/feed/ is not a sitemap (root element <rss>)"),
+        ("pattern", f"sources.pattern.release_pattern matched none of the 4 links of {BLOG}/feed/"),
         ("unreachable", f"sources.unreachable.feed: {BLOG}/rss/news.xml: HTTP 404"),
         ("odd-pages", f"{ODD}/news/soft-404: error page served with status 200: page not found"),
         ("odd-pages", f"{ODD}/news/empty: no article body found"),
         ("future", f"sources.future.feed: 1 items dated in the future (2099-01-01 for {ODD}/news/soft-404)"),
+        ("future-date", f"sources.future-date.select.date matched a date in the future on {ODD}/news/ahead (2099-01-01)"),
     ],
 )  # fmt: skip
 def test_each_bad_source_is_named(
