@@ -25,6 +25,7 @@ from parsel import Selector
 
 from crawler.extract import as_text, clean_text, extract_fallback, node_text
 from crawler.pagecheck import html_error_reason
+from crawler.sites import registry
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
 from presswatch.fetching import Fetcher, FetchError
@@ -261,6 +262,11 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
         raise FetchError(f"{url}: not an HTML page ({page.content_type or 'no content type'})")
     sel = Selector(text=as_text(page.body))
     result = Discovery(page.url, key or source_key(page.url), site_name(sel, page.url))
+    if result.key in registry():  # a configured source needs a key of its own
+        result.notes.append(
+            f"{result.key} is a built-in source: try `presswatch check {result.key}`"
+        )
+        result.key = f"{result.key}-site"
     announced = feed_links(page.url, sel)
     for feed_url, _title in announced:
         result.feeds.append(found.feed(feed_url, "<link>"))

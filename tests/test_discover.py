@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import ReplayServer, serve
 from crawler.replay.snapshot import SnapshotPage, write_snapshot
-from crawler.sites.configured import spec_from_dict
+from crawler.sites import registry
 from presswatch.cli import main
+from presswatch.config import parse_config
 from presswatch.demo_command import DEMO_CONFIG
 from presswatch.discover import source_key
 
@@ -104,9 +105,10 @@ def _discover(server: ReplayServer, *args: str, code: int = 0) -> str:
 
 
 def _source(block: str, key: str) -> dict:
-    data = tomllib.loads(block)["sources"][key]
-    spec_from_dict(key, data)  # the config's own check
-    return data
+    """The source table of a printed block, after the config's own checks."""
+    data = tomllib.loads(block)
+    assert parse_config(data, sorted(registry())).sources[key].site is not None
+    return data["sources"][key]
 
 
 def test_a_feed_announced_in_link_tags(demo: ReplayServer) -> None:
@@ -146,6 +148,14 @@ def test_neither_gives_a_listing_with_guessed_selectors(sites: ReplayServer) -> 
     assert found["sample"]["title"] == "Border agency news 1"
     source = _source(found["toml"], "border-agency")
     assert source["listing"] == f"{AGENCY}/en/news" and source["links"] == "ul.news-list li a"
+
+
+def test_a_built_in_sites_key_is_not_reused(demo: ReplayServer) -> None:
+    out = _discover(demo, "https://www.osce.org/press-releases")
+    assert "# osce is a built-in source: try `presswatch check osce`" in out
+    source = _source(out, "osce-site")  # the config refuses a built-in key for its own source
+    assert source["listing"] == "https://www.osce.org/press-releases"
+    assert source["next"] == "li.pager-next a"
 
 
 def test_json_has_the_documented_keys(demo: ReplayServer) -> None:
