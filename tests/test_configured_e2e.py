@@ -9,7 +9,11 @@ every view counter up), and a post taken down (missing, then removed after two 4
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +21,7 @@ from typing import Any
 
 import pytest
 from configured_site import BASE_URL, EDIT, NEW_POST, POSTS, write_northsea
+from daemon_support import PRESSWATCH, DaemonProcess
 from sqlalchemy import select
 
 from crawler.replay.server import ReplayServer, serve
@@ -81,18 +86,20 @@ def site(tmp_path: Path) -> Iterator[tuple[Newsroom, ReplayServer]]:
 
 
 def crawl(
-    key: str, server: ReplayServer, db: str, logs: Path
+    key: str, server: ReplayServer, db: str, logs: Path, table: dict[str, Any] | None = None
 ) -> tuple[CrawlRun, list[tuple[str, str]], list[str]]:
-    """One run of ``key``: the run, its events (kind, url) and the release pages requested."""
+    """One run of ``key`` (defined by ``table``, else SOURCES): the run, its events (kind,
+    url) and the release pages requested."""
     server.requests.clear()
-    source = parse_config({"sources": {key: SOURCES[key]}}, KNOWN).sources[key]
+    logs.mkdir(exist_ok=True)
+    source = parse_config({"sources": {key: table or SOURCES[key]}}, KNOWN).sources[key]
     options = CrawlOptions(
         replay=server.url, db=db, settings={**source.crawl_settings(), **SETTINGS}
     )
     assert options.command(key)[3:7] == ["crawl", "site", "-a", f"source={key}"]
     log = logs / f"{key}-{len(list(logs.iterdir()))}.log"
     result = run_crawl(key, options, log, timeout=120)
-    assert result.ok, log.read_text()[-3000:]
+    assert result.returncode == 0, log.read_text()[-3000:]
     _, sessions = open_archive(db)
     with sessions() as s:
         run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
@@ -111,7 +118,6 @@ def crawl(
 def run_all(key: str, site: tuple[Newsroom, ReplayServer], db: str, logs: Path) -> list:
     """The five runs; every one must be ok. Returns (run, events, fetched) of each."""
     newsroom, server = site
-    logs.mkdir()
     runs = []
     for state in (None, None, "edited", "removed", "removed"):
         if state:
@@ -174,3 +180,117 @@ def test_listing_driven_source(site, tmp_path: Path) -> None:
     assert first.counts["listing_pages"] == 2  # page 2 followed through "next"
     assert second.counts["not_modified"] == 4 and second.counts["listing_pages"] == 1
     assert edited.counts["unchanged"] == 3  # 3 counters up, 3 unchanged versions
+
+
+# --- a source that breaks later ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "reason", "error"),
+    [
+        ({"feed": "/feed/rss2/"}, "failed", "listing page failed: ", "/feed/rss2/"),
+        ({"feed": "/category/press-releases/"}, "failed",
+         "listing page failed: feed not an RSS or Atom feed", "/category/press-releases/"),
+        ({"select": {"title": "h1.post-title"}}, "failed",
+         "sources.ns_broken.select.title matched nothing on 4 pages", "/2026/11/"),
+        ({"select": {"body": "div.entry-content", "date": "time.entry-date::attr(datetime)"},
+          "ignore": {"selectors": ["time.entry-date"]}}, "failed",
+         "sources.ns_broken.select.date matched nothing on 4 pages", "/2026/11/"),
+    ],
+    ids=["feed-gone", "not-a-feed", "title-selector", "date-selector"],
+)  # fmt: skip
+def test_a_source_that_breaks_is_a_bad_run_naming_what_broke(
+    site, tmp_path: Path, change: dict, status: str, reason: str, error: str
+) -> None:
+    _, server = site
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    table = {**SOURCES["ns_feed"], **change}
+    run, events, _ = crawl("ns_broken", server, db, tmp_path / "logs", table)
+    assert events == [] and run.status == status
+    assert reason in (run.health or "")
+    assert run.errors and all(error in e.url for e in run.errors)
+
+
+# --- by hand, from the CLI, from the daemon ----------------------------------------------
+
+
+def config_file(directory: Path, server: ReplayServer, db: str) -> Path:
+    """presswatch.toml with the feed-driven source; the daemon crawls it from the replay server."""
+    path = directory / "presswatch.toml"
+    path.write_text(
+        f'''database = "{db}"
+[daemon]
+replay = "{server.url}"
+log_dir = "{directory / "logs"}"
+[defaults]
+enabled = false
+[sources.ns_feed]
+enabled = true
+name = "Northsea Port Authority"
+url = "{BASE_URL}"
+feed = "/feed/atom/"
+interval = "1h"
+jitter = 0
+''',
+        encoding="utf-8",
+    )
+    return path
+
+
+def archived_urls(db: str) -> list[str]:
+    _, sessions = open_archive(db)
+    with sessions() as s:
+        return sorted(s.scalars(select(Release.url)))
+
+
+def test_scrapy_crawl_site_reads_presswatch_toml_of_the_working_directory(
+    site, tmp_path: Path
+) -> None:
+    _, server = site
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    config_file(tmp_path, server, db)
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+           "PRESSWATCH_DATABASE_URL": db}  # fmt: skip
+    env.pop("PRESSWATCH_CONFIG", None)
+    fast = ["-s", f"PRESSWATCH_REPLAY={server.url}", "-s", "DOWNLOAD_DELAY=0",
+            "-s", "AUTOTHROTTLE_ENABLED=0"]  # fmt: skip
+
+    def scrapy(source: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"source={source}", *fast]
+        return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+
+    done = scrapy("ns_feed")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ns_feed run 1 ok" in done.stderr
+    assert archived_urls(db) == sorted(archived(p.url) for p in POSTS)
+    unknown = scrapy("nasa")
+    assert unknown.returncode != 0
+    assert "presswatch.toml: no [sources.nasa] table (configured: ns_feed)" in unknown.stderr
+
+
+def test_the_daemon_and_presswatch_crawl_crawl_a_configured_source(site, tmp_path: Path) -> None:
+    _, server = site
+    db = f"sqlite:///{tmp_path / 'archive.db'}"
+    config = config_file(tmp_path, server, db)
+    daemon = DaemonProcess(config, once=True)
+    assert daemon.proc.wait(timeout=120) == 0, daemon.output()
+    assert "due now: ns_feed" in daemon.output()
+    assert archived_urls(db) == sorted(archived(p.url) for p in POSTS)
+    status = subprocess.run([str(PRESSWATCH), "status", "--config", str(config), "--json"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    source = next(s for s in json.loads(status.stdout)["sources"] if s["key"] == "ns_feed")
+    assert source["last_run"]["status"] == "ok" and source["last_run"]["counts"]["new"] == 4
+    assert source["schedule"]["text"] == "every 1h"
+
+    server.requests.clear()
+    cmd = [str(PRESSWATCH), "--db", db, "crawl", "NS_FEED", "--config", str(config),
+           "--replay", server.url, "--set", "DOWNLOAD_DELAY=0", "--set", "AUTOTHROTTLE_ENABLED=0"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ns_feed" in done.stdout and "2 requests — nothing new" in done.stdout
+    keys = server.requests.keys()
+    assert len(keys) == 2 and url_key(f"{BASE_URL}/feed/atom/") in keys  # robots.txt, feed
+    unknown = subprocess.run(cmd[:4] + ["nasa", *cmd[5:]], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path)  # fmt: skip
+    assert unknown.returncode == 1 and "unknown source 'nasa' (known: osce" in unknown.stderr
