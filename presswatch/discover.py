@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -216,7 +217,7 @@ class Discoverer:
         return self._candidate(url, found_in, feed_entries)
 
     def sitemap(self, url: str, found_in: str) -> Candidate:
-        return self._candidate(url, found_in, sitemap_entries)
+        return self._candidate(url, found_in, partial(sitemap_entries, by_name=True))
 
     def _candidate(
         self, url: str, found_in: str, read: Callable[[Fetcher, str], list[IndexEntry]]

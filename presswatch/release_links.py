@@ -1,21 +1,19 @@
 """The release links of a feed or sitemap, fetched outside a crawl (`discover`, `check`).
 
 Documents are read by crawler.feeds, as crawls read them; a sitemap index is followed one
-level down, to its children most likely to list releases (named for posts, news, press…,
-then the most recently changed), a child that cannot be read left out.
+level down, a child that cannot be read left out.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
-
 from presswatch.fetching import Fetcher, FetchError
 
-MAX_CHILD_SITEMAPS = 2
+MAX_CHILD_SITEMAPS = 3  # as many as an incremental crawl reads (its max_pages default)
 _RELEASE_HINTS = re.compile(r"post|news|press|article|release", re.I)
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -31,16 +29,26 @@ def feed_entries(fetcher: Fetcher, url: str) -> list[IndexEntry]:
     return [_absolute(fetched.url, e) for e in entries]
 
 
-def sitemap_entries(fetcher: Fetcher, url: str) -> list[IndexEntry]:
-    """A sitemap's URLs, or those of an index's likeliest children; FetchError, or
-    NotAnIndex when it is no sitemap."""
+def sitemap_entries(fetcher: Fetcher, url: str, by_name: bool = False) -> list[IndexEntry]:
+    """The URLs of a sitemap, of an index's children, or of the sitemaps a robots.txt names;
+    FetchError, or NotAnIndex when it is none of these.
+
+    An index's children are read as a crawl reads them, newest ``<lastmod>`` first, at most
+    MAX_CHILD_SITEMAPS; ``by_name`` puts children named for posts, news, press… first (what
+    discovery looks for in an index that also lists pages and categories).
+    """
+    if urlsplit(url).path == "/robots.txt":
+        named = list(fetcher.robots(url).sitemaps)
+        if not named:
+            raise NotAnIndex("a robots.txt that names no sitemap")
+        return [e for sitemap in named for e in sitemap_entries(fetcher, sitemap, by_name)]
     fetched = fetcher.page(url)
     document = read_sitemap(fetched.body)
     if not document.is_index:
         return [_absolute(fetched.url, e) for e in document.entries]
     children = sorted(
         document.entries,
-        key=lambda e: (bool(_RELEASE_HINTS.search(e.url)), e.modified or _OLDEST),
+        key=lambda e: (by_name and bool(_RELEASE_HINTS.search(e.url)), e.modified or _OLDEST),
         reverse=True,
     )
     entries: list[IndexEntry] = []

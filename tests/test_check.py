@@ -40,6 +40,11 @@ name = "ESN by sitemap"
 url = "{BLOG}"
 sitemap = "/sitemap_index.xml"
 
+[sources.esn-robots]
+name = "ESN by the sitemaps of its robots.txt"
+url = "{BLOG}"
+sitemap = "/robots.txt"
+
 [sources.pattern]
 name = "A release pattern that excludes every post"
 url = "{BLOG}"
@@ -161,7 +166,7 @@ def _problems(replay: ReplayServer, config: Path, key: str) -> list[str]:
     return report["problems"]
 
 
-@pytest.mark.parametrize("key", ["europesecuritynews", "esn-listing", "esn-sitemap"])
+@pytest.mark.parametrize("key", ["europesecuritynews", "esn-listing", "esn-sitemap", "esn-robots"])
 def test_a_good_configured_source(replay: ReplayServer, config: Path, key: str) -> None:
     out = _check(replay, config, key, code=0)
     assert f"{key}: no problems" in out

@@ -4,8 +4,10 @@ robots.txt only, and neither; the printed block is valid config; errors are one 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -126,6 +128,13 @@ def test_a_feed_announced_in_link_tags(demo: ReplayServer) -> None:
 def test_the_demo_watches_the_blog_with_the_block_discover_prints(demo: ReplayServer) -> None:
     printed = tomllib.loads(_discover(demo, BLOG))
     assert printed == tomllib.loads(DEMO_CONFIG)
+
+
+def test_the_worked_example_in_the_docs_is_what_discover_prints(demo: ReplayServer) -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "sources.md").read_text(encoding="utf-8")
+    example = doc.split("## Worked example", 1)[1]
+    block = re.search(r"```toml\n(# presswatch discover.*?)```", example, re.S)
+    assert block is not None and block.group(1) == _discover(demo, BLOG)
 
 
 def test_a_sitemap_in_robots_txt_only(sites: ReplayServer) -> None:
