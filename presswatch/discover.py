@@ -7,7 +7,8 @@ requests, each allowed by its robots.txt. A feed with dated items is the best wa
 a site (a few requests per run, newest first); a sitemap comes next (all the history, its
 ``<lastmod>`` saying what changed); with neither, a listing page whose release links and
 next page are guessed from the page, to be checked with `presswatch check`. The newest
-release is read with the generic reader (crawler.extract), as a crawl would read it.
+release is read by the source the printed block defines, with the crawl's own code (no
+selectors yet: the generic reader), so the sample is what the archive would record.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from urllib.parse import urljoin, urlsplit
 import click
 from parsel import Selector
 
-from crawler.extract import as_text, clean_text, extract_fallback, node_text
-from crawler.pagecheck import html_error_reason
-from crawler.sites import registry
+from crawler.extract import as_text, clean_text, node_text
+from crawler.pagecheck import release_page_problem
+from crawler.sites import read_with_eras, registry
+from crawler.sites.base import Site, UnreadablePage
+from crawler.sites.configured import configured_site, spec_from_dict
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
 from presswatch.fetching import Fetcher, FetchError
@@ -47,6 +50,7 @@ SAMPLE_WORDS = 25  # of the sample release's body
 MIN_LISTING_LINKS = 3  # links of one kind that make a guessed listing
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _NEXT_TEXT = re.compile(r"^(?:next|older|more|weiter|suivant)\b|^[›»→>]+$|[›»→]$", re.I)
+_CSS_CLASS = re.compile(r"-?[A-Za-z_][\w-]*")
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
 _SECOND_LEVEL = {"co", "com", "gov", "ac", "org", "net", "edu", "or", "go"}  # gov.uk, co.jp
 
@@ -173,7 +177,8 @@ def guess_listing(url: str, sel: Selector) -> tuple[str | None, str | None, int]
 
 
 def _element_selector(node: Selector) -> str:
-    classes = (node.attrib.get("class") or "").split()
+    """``tag.class`` with the first class a CSS identifier can name ("w-1/2" cannot)."""
+    classes = [c for c in (node.attrib.get("class") or "").split() if _CSS_CLASS.fullmatch(c)]
     return node.root.tag + (f".{classes[0]}" if classes else "")
 
 
@@ -229,18 +234,18 @@ class Discoverer:
             candidate.error = str(exc).removeprefix(f"{url}: ")
             return candidate
 
-    def sample(self, url: str) -> Sample:
-        """The release at ``url`` read with the generic reader, as a crawl would read it."""
+    def sample(self, url: str, site: Site) -> Sample:
+        """The release at ``url`` read as a crawl of the printed block will read it: the
+        crawler's own checks and reading (no selectors: the generic reader)."""
         sample = Sample(url)
         try:
             fetched = self.fetch(url)
-        except FetchError as exc:
+            html = as_text(fetched.body)
+            if problem := release_page_problem(site, fetched.url, html):
+                raise UnreadablePage(problem)
+            fields, _ = read_with_eras(site, fetched.url, html, datetime.now(UTC).date())
+        except (FetchError, UnreadablePage) as exc:
             sample.error = str(exc).removeprefix(f"{url}: ")
-            return sample
-        html = as_text(fetched.body)
-        fields = extract_fallback(fetched.url, html, today=datetime.now(UTC).date())
-        if fields is None:
-            sample.error = html_error_reason(html) or "the generic reader found no article body"
             return sample
         words = fields.body.split()
         sample.title = fields.title or None
@@ -295,25 +300,30 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
 
 
 def _choose(result: Discovery, found: Discoverer, url: str, sel: Selector) -> None:
-    """The best way found: a feed with dated items, a sitemap, else a guessed listing."""
+    """The best way found: a feed with dated items, a sitemap, else a guessed listing; and
+    the newest release read by the source the block defines."""
     feed = next((c for c in result.feeds if c.dated), None)
     sitemap = next((c for c in result.sitemaps if c.ok), None)
     chosen = feed or sitemap or next((c for c in result.feeds if c.ok), None)
     if chosen is not None:
         result.kind, result.start = ("feed" if chosen in result.feeds else "sitemap"), chosen.url
-        if chosen.links:
-            result.sample = found.sample(chosen.links[0])
-        return
-    result.kind, result.start = "listing", url
-    result.links, result.next, n = guess_listing(url, sel)
-    if result.links:
-        result.notes.append(f"guessed from {n} links on the page: check it with presswatch check")
-        first = sel.css(result.links)[0]
-        href = first.attrib.get("href") or first.css("a::attr(href)").get()
-        if href:
-            result.sample = found.sample(urljoin(url, href))
+        newest = chosen.links[0] if chosen.links else None
     else:
-        result.notes.append("no release links recognised: write the links selector yourself")
+        result.kind, result.start = "listing", url
+        result.links, result.next, n = guess_listing(url, sel)
+        newest = None
+        if result.links:
+            result.notes.append(
+                f"guessed from {n} links on the page: check it with presswatch check"
+            )
+            first = sel.css(result.links)[0]
+            href = first.attrib.get("href") or first.css("a::attr(href)").get()
+            newest = urljoin(url, href) if href else None
+        else:
+            result.notes.append("no release links recognised: write the links selector yourself")
+    if newest is not None:
+        site = configured_site(spec_from_dict(result.key, source_table(result)))
+        result.sample = found.sample(newest, site)
 
 
 # --- the config block ----------------------------------------------------------------------
@@ -334,6 +344,16 @@ def _describe(c: Candidate, unit: str) -> str:
     return f"{c.url} ({c.found_in}): {c.items} {unit}, {c.dated} dated{newest}"
 
 
+def source_table(d: Discovery) -> dict[str, str]:
+    """The keys of the ``[sources.KEY]`` table that discovery could fill in."""
+    table = {"name": d.name, "url": _root(d.url), d.kind or "listing": d.start or d.url}
+    if d.links:
+        table["links"] = d.links
+    if d.next:
+        table["next"] = d.next
+    return table
+
+
 def config_block(d: Discovery) -> str:
     """The ``[sources.KEY]`` block for presswatch.toml, its findings as comments."""
     lines = [_comment(f"presswatch discover {d.url}")]
@@ -352,21 +372,15 @@ def config_block(d: Discovery) -> str:
             lines.append(_comment(f"  date: {s.published or '(none found)'}"))
             lines.append(_comment(f"  body ({s.chars} characters): {s.body_start}"))
     lines += [_comment(note) for note in d.notes]
-    lines += [f"[sources.{d.key}]", f"name = {_toml(d.name)}",
-              f"url = {_toml(_root(d.url))}"]  # fmt: skip
+    lines.append(f"[sources.{d.key}]")
+    lines += [f"{name} = {_toml(value)}" for name, value in source_table(d).items()]
     if d.kind == "listing":
-        lines.append(f"listing = {_toml(d.start or d.url)}")
-        links = f"links = {_toml(d.links)}" if d.links else 'links = "…"  # CSS of release links'
-        lines.append(links if d.links else f"# {links}")
-        lines.append(
-            f"next = {_toml(d.next)}" if d.next else '# next = "…"  # CSS of the next page'
-        )
-    else:
-        lines.append(f"{d.kind} = {_toml(d.start or '')}")
-        sitemap = next((c for c in d.sitemaps if c.ok), None)
-        if d.kind == "feed" and sitemap:
-            lines.append(f"# sitemap = {_toml(sitemap.url)}  # instead: all {sitemap.items} "
-                         "URLs, <lastmod> saying which changed")  # fmt: skip
+        lines += [] if d.links else ['# links = "…"  # CSS of the release links: write it']
+        lines += [] if d.next else ['# next = "…"  # CSS of the next page link']
+    sitemap = next((c for c in d.sitemaps if c.ok), None)
+    if d.kind == "feed" and sitemap:
+        lines.append(f"# sitemap = {_toml(sitemap.url)}  # instead: all {sitemap.items} "
+                     "URLs, <lastmod> saying which changed")  # fmt: skip
     lines.append('# release_pattern = "…"  # a regex: only URLs matching it are releases')
     lines.append(f"# [sources.{d.key}.select]  # CSS or XPath where the generic reading misses")
     lines.append('# body = "…"')
