@@ -166,10 +166,13 @@ class _Paragraphs:
             self.flush()
 
 
-def block_text(node: Selector | SelectorList | None, skip: tuple[str, ...] = ()) -> str:
+def block_text(
+    node: Selector | SelectorList | None, skip: tuple[str, ...] = (), split_breaks: bool = False
+) -> str:
     """The text under ``node`` with block elements as paragraphs, one blank line apart.
 
-    ``skip`` holds CSS selectors of descendants to leave out (share bars, contact blocks).
+    ``skip`` holds CSS selectors of descendants to leave out (share bars, contact blocks);
+    ``split_breaks``: two line breaks in a row (``<br><br>``) end a paragraph too.
     """
     if node is None:
         return ""
@@ -181,7 +184,7 @@ def block_text(node: Selector | SelectorList | None, skip: tuple[str, ...] = ())
     gather = _Paragraphs(
         BLOCK_TAGS.__contains__,
         "br",
-        split_breaks=False,
+        split_breaks=split_breaks,
         skip=lambda el: el in skipped or el.tag.lower() in SKIP_TAGS,
     )
     for sel in nodes:

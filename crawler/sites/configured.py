@@ -270,7 +270,7 @@ class ConfiguredParser(SiteParser):
                 raise SelectorProblem(f"sources.{spec.key}.select.{name} matched nothing")
         fallback = None
         if "body" in chosen:
-            body = block_text(chosen["body"])
+            body = block_text(chosen["body"], split_breaks=True)  # old CMSs: <br><br>
             method, version = "site", spec.reading_version
         else:
             dropped = spec.remove or spec.ignore_selectors
