@@ -24,7 +24,13 @@ from crawler.sites.configured import FUTURE_SLACK, SiteSpec
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
 from presswatch.fetching import Fetcher, FetchError
-from presswatch.release_links import NotAnIndex, feed_entries, newest_first, sitemap_entries
+from presswatch.release_links import (
+    IndexEntry,
+    NotAnIndex,
+    feed_entries,
+    newest_first,
+    sitemap_entries,
+)
 from presswatch.sources import CONFIG_OPTION, find_site, known_sites, read_config
 
 DEFAULT_RELEASES = 3
@@ -103,7 +109,7 @@ class Checker:
             return []
         releases = [u for u in urls if self.site.is_release_url(u)]
         if urls and not releases:
-            pattern = f"{self.prefix}.release_pattern" if self.spec else f"{self.site.key}"
+            pattern = f"{self.prefix}.release_pattern" if self.spec else "the release URL pattern"
             self.problem(f"{pattern} matched none of the {len(urls)} links of {start}")
         report.links = len(releases)
         return releases
@@ -118,7 +124,7 @@ class Checker:
             self.report.warnings.append(f"{self.prefix}.next matched nothing on {url}")
         return [entry.url for entry in listing.entries]
 
-    def future_entries(self, entries: list[Any]) -> None:
+    def future_entries(self, entries: list[IndexEntry]) -> None:
         late = [e for e in entries if e.published and e.published > self.today + FUTURE_SLACK]
         if late:
             self.problem(f"{self.prefix}.{self.report.kind}: {len(late)} items dated in the "
@@ -127,21 +133,21 @@ class Checker:
     def release(self, url: str) -> ReleaseCheck:
         """One release page read as a crawl reads it; its problems reported."""
         found = ReleaseCheck(url)
+        if not self.fetcher.allowed(url):
+            return self.failed(found, f"{url}: its site's robots.txt forbids it")
         try:
             fetched = self.fetcher.get(url)
         except FetchError as exc:
             return self.failed(found, str(exc))
-        if not self.fetcher.allowed(url):
-            return self.failed(found, f"{url}: its site's robots.txt forbids it")
         if fetched.status != 200:
             return self.failed(found, f"{url}: HTTP {fetched.status}")
         if fetched.content_type not in HTML_TYPES:
             return self.failed(found, f"{url}: not an HTML page ({fetched.content_type})")
-        html = as_text(fetched.body)
-        if reason := release_page_problem(self.site, url, html):
+        html = as_text(fetched.body)  # read at the URL it ended at, as a crawl reads it
+        if reason := release_page_problem(self.site, fetched.url, html):
             return self.failed(found, f"{url}: {reason}")
         try:
-            fields, _ = read_with_eras(self.site, url, html, self.today)
+            fields, _ = read_with_eras(self.site, fetched.url, html, self.today)
         except SelectorProblem as exc:
             detail = str(exc).removeprefix(exc.problem).removeprefix(": ")
             return self.failed(

@@ -106,13 +106,18 @@ def _html(title: str, main: str) -> str:
 
 
 def _odd_pages() -> list[tuple[SnapshotPage, str]]:
-    links = '<a href="/news/soft-404">One</a></li><li><a href="/news/empty">Two</a>'
+    links = (
+        '<a href="/news/soft-404">One</a></li><li><a href="/news/empty">Two</a></li>'
+        '<li><a href="/private/three">Three</a>'
+    )
     rss = (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Odd</title>'
         f"<item><title>Ahead</title><link>{ODD}/news/soft-404</link>"
         "<pubDate>Mon, 01 Jan 2099 10:00:00 +0000</pubDate></item></channel></rss>"
     )
     return [
+        (SnapshotPage(url=f"{ODD}/robots.txt", file="robots.txt", content_type="text/plain"),
+         "User-agent: *\nDisallow: /private/\n"),
         (SnapshotPage(url=f"{ODD}/news/", file="news.html"),
          _html("News", f'<ul class="news"><li>{links}</li></ul>')),
         (SnapshotPage(url=f"{ODD}/news/soft-404", file="soft-404.html"),
@@ -198,6 +203,7 @@ def test_the_reading_is_the_crawls(replay: ReplayServer, config: Path) -> None:
         ("unreachable", f"sources.unreachable.feed: {BLOG}/rss/news.xml: HTTP 404"),
         ("odd-pages", f"{ODD}/news/soft-404: error page served with status 200: page not found"),
         ("odd-pages", f"{ODD}/news/empty: no article body found"),
+        ("odd-pages", f"{ODD}/private/three: its site's robots.txt forbids it"),
         ("future", f"sources.future.feed: 1 items dated in the future (2099-01-01 for {ODD}/news/soft-404)"),
         ("future-date", f"sources.future-date.select.date matched a date in the future on {ODD}/news/ahead (2099-01-01)"),
     ],
