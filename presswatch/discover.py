@@ -265,7 +265,8 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
     if page.content_type not in _HTML_TYPES and not page.body.lstrip()[:200].lower().startswith(
         (b"<!doctype html", b"<html")
     ):
-        raise FetchError(f"{url}: not an HTML page ({page.content_type or 'no content type'})")
+        raise FetchError(f"{url}: not an HTML page ({page.content_type or 'no content type'}): "
+                         "give the site's home page or the page listing its releases")  # fmt: skip
     sel = Selector(text=as_text(page.body))
     result = Discovery(page.url, key or source_key(page.url), site_name(sel, page.url))
     if result.key in registry():  # a configured source needs a key of its own

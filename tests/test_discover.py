@@ -176,7 +176,11 @@ def test_json_has_the_documented_keys(demo: ReplayServer) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        (f"{AGENCY}/report.pdf", f"Error: {AGENCY}/report.pdf: not an HTML page (application/pdf)"),
+        (
+            f"{AGENCY}/report.pdf",
+            f"Error: {AGENCY}/report.pdf: not an HTML page (application/pdf): "
+            "give the site's home page or the page listing its releases",
+        ),
         (f"{AGENCY}/gone", f"Error: {AGENCY}/gone: HTTP 404"),
         ("ftp://x.example/", "Error: ftp://x.example/: not an http(s) URL"),
     ],
