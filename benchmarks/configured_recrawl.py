@@ -8,7 +8,7 @@ sitemap, listing) from the replay server, then recrawls it unchanged three ways:
 run (feed <updated> / sitemap <lastmod> skip known posts; the listing stops at a known page
 and revisits what the revisit policy says is due, with conditional requests), every known
 post revisited with If-None-Match (`revisit_all`), and naive (`revisit_all`, no validators).
-Prints requests, 304s and bytes per run.
+Prints requests, 304s and bytes (response bodies) per run.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ def main() -> None:
                 runs = {name: crawl(server, key, db, root, **dict(o)) for name, o in RUNS.items()}
                 for name, r in runs.items():
                     print(f"{key:8} {name:26} {r['requests']:4} requests ({r['304s']:3} 304s) "
-                          f"{r['bytes'] / 1e3:8.1f} kB {r['seconds']:5.1f} s")  # fmt: skip
+                          f"{r['bytes']:9,} bytes {r['seconds']:5.1f} s")  # fmt: skip
                 share = runs["unchanged recrawl"]["bytes"] / runs["naive (revisit_all)"]["bytes"]
-                print(f"{key:8} unchanged recrawl: {share:.1%} of the naive recrawl's bytes")
+                print(f"{key:8} unchanged recrawl: {share:.2%} of the naive recrawl's bytes")
 
 
 if __name__ == "__main__":

@@ -136,6 +136,13 @@ class Config:
         return [s for s in self.sources.values() if s.enabled]
 
 
+def spider_for(source: str, settings: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The spider that crawls ``source`` and its arguments: a configured source (its
+    definition in ``settings``) is crawled by the generic spider ``site`` with
+    ``source=KEY``, a built-in site by its own spider."""
+    return ("site", {"source": source}) if SITE_SETTING in settings else (source, {})
+
+
 def setting_value(value: Any) -> str:
     """A TOML value as a ``-s NAME=VALUE`` string Scrapy's getters read back."""
     if isinstance(value, bool):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from scheduler.options import SITE_SETTING
+from scheduler.options import spider_for
 
 PROGRESS_PREFIX = "@progress "  # the same as crawler.pipelines.PROGRESS_PREFIX (tested)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -68,8 +68,11 @@ class CrawlOptions:
     def command(self, source: str) -> list[str]:
         """The crawl's command line: a configured source (its definition in the settings as
         PRESSWATCH_SITE) is crawled by the generic spider, ``scrapy crawl site -a source=KEY``."""
-        spider = ["site", "-a", f"source={source}"] if SITE_SETTING in self.settings else [source]
-        cmd = [sys.executable, "-m", "scrapy", "crawl", *spider, "-s", "PRESSWATCH_PROGRESS=1"]
+        spider, arguments = spider_for(source, self.settings)
+        cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
+        for name, value in arguments.items():
+            cmd += ["-a", f"{name}={value}"]
+        cmd += ["-s", "PRESSWATCH_PROGRESS=1"]
         if self.replay:
             cmd += ["-s", f"PRESSWATCH_REPLAY={self.replay}", "-s", "DOWNLOAD_DELAY=0",
                     "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0.2"]  # fmt: skip

@@ -169,6 +169,23 @@ class ChangeEvent(Base):
     )
 
 
+class ListingDocument(Base):
+    """The last feed or sitemap document a configured source's crawl read, with its HTTP
+    validators: the next run asks for it conditionally, and on a 304 reads this copy."""
+
+    __tablename__ = "listing_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
+    url: Mapped[str] = mapped_column(String(1000))
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime]
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed
+
+    __table_args__ = (UniqueConstraint("source_id", "url"),)
+
+
 class ReparseCursor(Base):
     """How far an interrupted reparse of one scope (source, since) got, and with which parsers."""
 

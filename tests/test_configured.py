@@ -275,3 +275,62 @@ def test_sitemaps_gzipped_or_not_and_their_lastmod() -> None:
     for bad in (b"<html><body>Not found</body></html>", b"\x1f\x8bnot gzip", b"no xml"):
         with pytest.raises(NotAnIndex, match="not a"):
             read_sitemap(bad)
+
+
+def test_feeds_and_sitemaps_are_kept_one_copy_per_url(db_url: str) -> None:
+    from storage.db import open_archive
+    from storage.documents import keep_document, kept_documents
+    from storage.models import Source
+
+    engine, sessions = open_archive(db_url)
+    now = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    feed = BASE["url"] + "feed/atom/"
+    with sessions.begin() as session:
+        session.add(Source(key="ns", name="Northsea", base_url=BASE["url"]))
+    with sessions.begin() as session:
+        keep_document(session, "ns", feed, '"a"', None, b"<feed>1</feed>", now)
+        keep_document(session, "nasa", feed, '"a"', None, b"<feed/>", now)  # no such source
+    with sessions.begin() as session:
+        keep_document(
+            session, "ns", feed, '"b"', "Wed, 02 Dec 2026 12:00:00 GMT", b"<feed>2</feed>", now
+        )
+    with sessions() as session:
+        kept = kept_documents(session, "ns")
+        assert list(kept) == [feed] and kept_documents(session, "nasa") == {}
+    assert kept[feed].etag == '"b"' and kept[feed].body == b"<feed>2</feed>"
+    assert kept[feed].last_modified == "Wed, 02 Dec 2026 12:00:00 GMT"
+    engine.dispose()
+
+
+def test_inspect_reads_a_page_as_its_configured_source(tmp_path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from presswatch.cli import main
+
+    config = tmp_path / "presswatch.toml"
+    config.write_text(
+        '[sources.harbour]\nname = "Northsea"\nurl = "https://news.northsea-port.example/"\n'
+        'feed = "/feed/atom/"\n[sources.harbour.select]\nbody = "div.entry-content"\n'
+        'remove = [".sharedaddy", ".wp-caption", ".post-views"]\n',
+        encoding="utf-8",
+    )
+    post = POSTS[0]
+    saved = tmp_path / "post.html"
+    saved.write_text(post_page(post, (None, None)), encoding="utf-8")
+
+    def inspect(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["inspect", str(saved), "--url", post.url, *args])
+        return result.exit_code, result.output
+
+    code, out = inspect("--config", str(config), "--json")  # guessed from the host
+    assert code == 0, out
+    data = json.loads(out)
+    readings = {r["parser"]: r for r in data["readings"]}
+    assert data["source"] == "harbour" and list(readings)[-1] == "crawl"
+    assert readings["crawl"]["method"] == "site" and readings["crawl"]["chars"] == len(post.body)
+    code, out = inspect("--config", str(config), "--source", "HARBOUR", "--json")
+    assert code == 0 and json.loads(out)["source"] == "harbour"
+    code, out = inspect("--source", "harbour")  # no config: no such source
+    assert code == 1 and "unknown source 'harbour' (known: osce, sco, unis, unodc)" in out

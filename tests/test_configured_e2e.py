@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from configured_site import BASE_URL, EDIT, NEW_POST, POSTS, write_northsea
@@ -85,11 +85,17 @@ def site(tmp_path: Path) -> Iterator[tuple[Newsroom, ReplayServer]]:
         yield newsroom, server
 
 
+class Run(NamedTuple):
+    run: CrawlRun
+    events: list[tuple[str, str]]  # (kind, url)
+    fetched: list[str]  # the release pages requested (replay URL keys)
+    not_modified: list[str]  # what the server answered 304
+
+
 def crawl(
     key: str, server: ReplayServer, db: str, logs: Path, table: dict[str, Any] | None = None
-) -> tuple[CrawlRun, list[tuple[str, str]], list[str]]:
-    """One run of ``key`` (defined by ``table``, else SOURCES): the run, its events (kind,
-    url) and the release pages requested."""
+) -> Run:
+    """One run of ``key`` (defined by ``table``, else SOURCES)."""
     server.requests.clear()
     logs.mkdir(exist_ok=True)
     source = parse_config({"sources": {key: table or SOURCES[key]}}, KNOWN).sources[key]
@@ -112,7 +118,7 @@ def crawl(
         s.expunge_all()
     posts = {url_key(archived(p.url)) for p in (*POSTS, NEW_POST)}
     fetched = [k for k in server.requests.keys() if k.rstrip("/") in posts]  # noqa: SIM118
-    return run, sorted((kind, url) for kind, url in events), fetched
+    return Run(run, sorted((k, u) for k, u in events), fetched, server.requests.keys(304))
 
 
 def run_all(key: str, site: tuple[Newsroom, ReplayServer], db: str, logs: Path) -> list:
@@ -123,7 +129,7 @@ def run_all(key: str, site: tuple[Newsroom, ReplayServer], db: str, logs: Path) 
         if state:
             newsroom.show(state)
         runs.append(crawl(key, server, db, logs))
-    for run, _events, _fetched in runs:
+    for run, *_ in runs:
         assert run.status == "ok", (run.health, [(e.url, e.reason) for e in run.errors])
     return runs
 
@@ -138,12 +144,12 @@ def bodies(db: str, key: str) -> dict[str, str]:
 
 
 def check_history(runs: list, db: str, key: str) -> None:
-    (first, events1, _), (second, events2, _), (_, events3, _), (_, events4, _), last = runs
+    (first, events1, *_), (second, events2, *_), (_, events3, *_), (_, events4, *_), last = runs
     assert events1 == FIRST and first.counts["new"] == 4
     assert events2 == [] and not second.counts.get("changed")
     assert events3 == EDITED  # the view counters went up everywhere: no change
     assert events4 == [] and runs[3][0].counts["missing"] == 1
-    assert last[1] == [("removed", GONE)]
+    assert last.events == [("removed", GONE)]
     found = bodies(db, key)
     edited = archived(POSTS[1].url)
     assert EDIT[1] in found[edited] and EDIT[0] not in found[edited]
@@ -155,8 +161,10 @@ def test_feed_driven_source(site, db_url: str, tmp_path: Path) -> None:
     """The unchanged recrawl fetches the feed only; the edit fetches the two that moved."""
     runs = run_all("ns_feed", site, db_url, tmp_path / "logs")
     check_history(runs, db_url, "ns_feed")
-    fetched = [f for _, _, f in runs]
+    fetched = [r.fetched for r in runs]
     assert len(fetched[0]) == 4 and fetched[1] == []
+    feed = url_key(f"{BASE_URL}/feed/atom/")
+    assert runs[1].not_modified == [feed]  # asked with the kept copy's ETag
     assert sorted(fetched[2]) == sorted(url_key(p.url) for p in (NEW_POST, POSTS[1]))
     assert fetched[3] == fetched[4] == [url_key(GONE)]  # not listed, so revisited
 
@@ -165,8 +173,9 @@ def test_sitemap_driven_source(site, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     runs = run_all("ns_map", site, db, tmp_path / "logs")
     check_history(runs, db, "ns_map")
-    fetched = [f for _, _, f in runs]
+    fetched = [r.fetched for r in runs]
     assert len(fetched[0]) == 4 and fetched[1] == [] and len(fetched[2]) == 2
+    assert len(runs[1].not_modified) == 3  # the index and its two sitemaps, unchanged
     assert runs[0][0].counts["listing_pages"] == 3  # the index and both of its sitemaps
 
 
@@ -205,7 +214,7 @@ def test_a_source_that_breaks_is_a_bad_run_naming_what_broke(
     _, server = site
     db = f"sqlite:///{tmp_path / 'archive.db'}"
     table = {**SOURCES["ns_feed"], **change}
-    run, events, _ = crawl("ns_broken", server, db, tmp_path / "logs", table)
+    run, events, *_ = crawl("ns_broken", server, db, tmp_path / "logs", table)
     assert events == [] and run.status == status
     assert reason in (run.health or "")
     assert run.errors and all(error in e.url for e in run.errors)
@@ -294,3 +303,13 @@ def test_the_daemon_and_presswatch_crawl_crawl_a_configured_source(site, tmp_pat
     unknown = subprocess.run(cmd[:4] + ["nasa", *cmd[5:]], capture_output=True, text=True,
                              timeout=60, cwd=tmp_path)  # fmt: skip
     assert unknown.returncode == 1 and "unknown source 'nasa' (known: osce" in unknown.stderr
+
+    reparse = [str(PRESSWATCH), "--db", db, "reparse", "--source", "ns_feed"]
+    same = subprocess.run([*reparse, "--config", str(config)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "re-read 4 page(s): recorded 0 re-reading(s), 4 unchanged, 0 unreadable" in same.stdout
+    elsewhere = tmp_path / "elsewhere"  # no presswatch.toml here: the source is not configured
+    elsewhere.mkdir()
+    gone = subprocess.run(reparse, capture_output=True, text=True, timeout=60, cwd=elsewhere)
+    assert gone.returncode == 1 and "unknown source 'ns_feed'" in gone.stderr

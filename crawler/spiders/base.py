@@ -220,8 +220,8 @@ class ReleaseSpider(scrapy.Spider):
             return
         yield Release(
             source=self.source, url=response.url, fields=fields, fetched_at=fetched_at,
-            raw_html=response.body, etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
+            raw_html=response.body, etag=header_value(response, b"ETag"),
+            last_modified=header_value(response, b"Last-Modified"),
         )  # fmt: skip
 
     def failed(self, failure: Failure) -> Iterator[PageError]:
@@ -242,6 +242,6 @@ def _type(response: Response) -> str:
     return value.split(";")[0].strip().lower()
 
 
-def _header(response: Response, name: bytes) -> str | None:
+def header_value(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None

@@ -28,12 +28,15 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import sitemap_urls_from_robots
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
 from crawler.items import PageError
 from crawler.sites.base import ListingEntry
 from crawler.sites.configured import SiteSpec, configured_site, spec_from_dict
-from crawler.spiders.base import ReleaseSpider
+from crawler.spiders.base import ReleaseSpider, header_value
+from storage.db import open_archive
+from storage.documents import KeptDocument, keep_document, kept_documents
 from storage.urls import canonical_url
 
 SITE_SETTING = "PRESSWATCH_SITE"  # scheduler.options.SITE_SETTING (tested)
@@ -90,30 +93,84 @@ class SiteSpider(ReleaseSpider):
         return spider
 
     spec: SiteSpec
+    kept: dict[str, KeptDocument]  # feeds and sitemaps of the last run, by URL
+    fresh: dict[str, Response]  # those downloaded and read this run, to keep
     revisits: list[str]
     listed: set[str]  # canonical URLs the feed or sitemap decided on
     revisits_sent = False
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self.revisits, self.listed = self.load_known(), set()
+        self.kept, self.fresh = self.kept_documents(), {}
         for url in self.site.start_urls:
             yield self.listing_request(url)
 
+    def kept_documents(self) -> dict[str, KeptDocument]:
+        engine, sessions = open_archive(self.crawler.settings.get("PRESSWATCH_DATABASE_URL"))
+        with sessions() as session:
+            kept = kept_documents(session, self.source)
+        engine.dispose()
+        return kept
+
     def listing_request(self, url: str) -> scrapy.Request:
+        """A listing page as the base spider asks for it; a feed or sitemap conditionally,
+        with the validators of the copy kept from the last run (storage.documents)."""
         request = super().listing_request(url)
         if self.spec.kind == "listing":
             return request
-        robots = url.endswith("/robots.txt") and self.spec.kind == "sitemap"
+        if url.endswith("/robots.txt") and self.spec.kind == "sitemap":
+            return request.replace(callback=self.parse_robots)
         callback = {"feed": self.parse_feed, "sitemap": self.parse_sitemap}[self.spec.kind]
-        return request.replace(callback=self.parse_robots if robots else callback)
+        headers = {}
+        conditional = self.crawler.settings.getbool("PRESSWATCH_CONDITIONAL_REQUESTS", True)
+        if conditional and (kept := self.kept.get(url)):
+            if kept.etag:
+                headers["If-None-Match"] = kept.etag
+            if kept.last_modified:
+                headers["If-Modified-Since"] = kept.last_modified
+        meta = {**request.meta, "handle_httpstatus_list": [304]}
+        return request.replace(callback=callback, headers=headers, meta=meta)
+
+    def document(self, response: Response) -> bytes:
+        """A feed's or sitemap's body: the kept copy when the site answered 304."""
+        if response.status != 304:
+            return response.body
+        if kept := self.kept.get(_asked(response)):
+            self.crawler.stats.inc_value("presswatch/listing_not_modified")
+            return kept.body
+        raise NotAnIndex("answered 304 Not Modified to a request without validators")
+
+    def keep(self, response: Response) -> None:
+        """Keep a feed or sitemap that was downloaded and read, when the run closes."""
+        if response.status == 200:
+            self.fresh[_asked(response)] = response
+
+    def closed(self, reason: str) -> None:
+        """Keep the feeds and sitemaps read this run (their validators), for the next one."""
+        if not self.fresh:
+            return
+        engine, sessions = open_archive(self.crawler.settings.get("PRESSWATCH_DATABASE_URL"))
+        try:
+            with sessions.begin() as session:
+                for url, response in self.fresh.items():
+                    keep_document(
+                        session, self.source, url, header_value(response, b"ETag"),
+                        header_value(response, b"Last-Modified"), response.body,
+                        datetime.now(UTC),
+                    )  # fmt: skip
+        except SQLAlchemyError as exc:  # the next run downloads them again: nothing lost
+            self.logger.warning("feeds and sitemaps not kept: %s", exc)
+        finally:
+            engine.dispose()
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         self.pages_walked += 1
         try:
-            entries = read_feed(response.body)
+            entries = read_feed(self.document(response))
         except NotAnIndex as exc:
             yield PageError(self.source, response.url, f"feed {exc}", "listing")
             return
+        self.keep(response)
         if not entries:
             yield PageError(self.source, response.url, "feed has no items", "listing")
         yield from self.follow(entries)
@@ -123,15 +180,16 @@ class SiteSpider(ReleaseSpider):
         if not urls:
             yield PageError(self.source, response.url, "robots.txt names no sitemap", "listing")
         for url in urls:
-            yield self.listing_request(url).replace(callback=self.parse_sitemap)
+            yield self.listing_request(url)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         self.pages_walked += 1
         try:
-            document = read_sitemap(response.body)
+            document = read_sitemap(self.document(response))
         except NotAnIndex as exc:
             yield PageError(self.source, response.url, f"sitemap {exc}", "listing")
             return
+        self.keep(response)
         if not document.entries:
             yield PageError(self.source, response.url, "sitemap lists no pages", "listing")
         if not document.is_index:
@@ -140,7 +198,7 @@ class SiteSpider(ReleaseSpider):
         # Newest sitemaps first; an incremental run reads at most max_pages of them.
         children = sorted(document.entries, key=lambda e: e.modified or EPOCH, reverse=True)
         for child in children[: self.max_pages or None]:
-            yield self.listing_request(child.url).replace(callback=self.parse_sitemap)
+            yield self.listing_request(child.url)
 
     def follow(self, entries: list[IndexEntry]) -> Iterator[scrapy.Request]:
         """Requests for the listed releases that are new, changed since, or due."""
@@ -169,3 +227,8 @@ class SiteSpider(ReleaseSpider):
             self.crawler.engine.crawl(self.release_request(url))
         if waiting:
             raise DontCloseSpider
+
+
+def _asked(response: Response) -> str:
+    """The URL that was asked for (before redirects): the next run asks for it again."""
+    return response.meta.get("redirect_urls", [response.url])[0]
