@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from urllib.parse import urljoin
 
 from lxml import etree
 from scrapy.utils.gz import gunzip
@@ -35,11 +36,12 @@ class IndexEntry:
     modified: datetime | None = None
 
 
-def read_feed(body: bytes) -> list[IndexEntry]:
-    """The items of an RSS or Atom feed, in the feed's order; NotAnIndex for anything else."""
+def read_feed(body: bytes, url: str = "") -> list[IndexEntry]:
+    """The items of an RSS or Atom feed, in the feed's order, their links read against the
+    feed's ``url`` (and its xml:base); NotAnIndex for anything else."""
     import feedparser  # late: only feed-driven sources need it
 
-    parsed = feedparser.parse(body)
+    parsed = feedparser.parse(body, response_headers={"content-location": url} if url else None)
     if not parsed.get("version"):
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise NotAnIndex(f"not an RSS or Atom feed ({reason})")
@@ -54,7 +56,7 @@ def read_feed(body: bytes) -> list[IndexEntry]:
         published = item.get("published_parsed") or updated
         entries.append(
             IndexEntry(
-                url=link.strip(),
+                url=urljoin(url, link.strip()),
                 title=item.get("title") or None,
                 published=_moment(published).date() if published else None,
                 modified=_moment(updated) if updated else None,

@@ -188,17 +188,25 @@ _SOURCE_IDS = "presswatch_source_ids"  # per DB-API connection (Connection.info)
 def ensure_source(
     session: Session | Connection, key: str, name: str | None = None, base_url: str = ""
 ) -> int:
-    """The id of source ``key``, creating it when it is new.
+    """The id of source ``key``, creating it when it is new; a ``name`` given also replaces
+    the stored name and base URL (a configured source renamed in presswatch.toml).
 
     Ids found (committed by someone) are remembered per connection, so record() asks once.
     """
     conn = _connection(session)
     known: dict[str, int] = conn.info.setdefault(_SOURCE_IDS, {})
-    if key in known:
+    if key in known and name is None:
         return known[key]
     source_id = conn.execute(_FIND_SOURCE, {"key": key}).scalar()
     if source_id is not None:
         known[key] = source_id
+        if name is not None:
+            conn.execute(
+                update(Source)
+                .where(Source.id == source_id)
+                .where((Source.name != name) | (Source.base_url != base_url))
+                .values(name=name, base_url=base_url)
+            )
     else:
         source_id = conn.execute(
             insert(Source).values(key=key, name=name or key, base_url=base_url).returning(Source.id)

@@ -250,6 +250,13 @@ def test_atom_gives_updated_and_rss_only_the_publication_date() -> None:
     assert rss[0].title == posts[0].title
 
 
+def test_relative_feed_links_are_read_against_the_feed() -> None:
+    rss = rss_feed(list(POSTS[:1])).replace("https://news.northsea-port.example/2026", "/2026")
+    assert "<link>/2026/" in rss
+    entries = read_feed(rss.encode(), "https://news.northsea-port.example/feed/")
+    assert [e.url for e in entries] == [POSTS[0].url]
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -334,3 +341,22 @@ def test_inspect_reads_a_page_as_its_configured_source(tmp_path) -> None:
     assert code == 0 and json.loads(out)["source"] == "harbour"
     code, out = inspect("--source", "harbour")  # no config: no such source
     assert code == 1 and "unknown source 'harbour' (known: osce, sco, unis, unodc)" in out
+
+
+def test_a_renamed_source_shows_its_new_name(db_url: str) -> None:
+    from storage.archive import Archive
+    from storage.db import open_archive
+    from storage.models import Source
+
+    engine, sessions = open_archive(db_url)
+    archive = Archive(sessions)
+    first = archive.ensure_source("ns", "Northsea", "https://news.northsea-port.example/")
+    assert archive.ensure_source("ns", "Northsea Port Authority", "https://nspa.example/") == first
+    assert archive.ensure_source("ns") == first  # record() passes no name: nothing changes
+    with sessions() as session:
+        source = session.get(Source, first)
+        assert (source.name, source.base_url) == (
+            "Northsea Port Authority",
+            "https://nspa.example/",
+        )
+    engine.dispose()

@@ -85,11 +85,11 @@ def test_reparse_after_a_parser_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
         calls: list[str] = []
 
-        def cut_off_after_four(page):
+        def cut_off_after_four(page, **kwargs):
             calls.append(page.url)
             if len(calls) == 5:
                 raise KeyboardInterrupt
-            return parse(page)
+            return parse(page, **kwargs)
 
         parse = command.parse
         monkeypatch.setattr(command, "parse", cut_off_after_four)

@@ -276,7 +276,7 @@ class ConfiguredParser(SiteParser):
             dropped = spec.remove or spec.ignore_selectors
             fallback = extract_fallback(url, sel.get() if dropped else html, today=today)
             if fallback is None:
-                raise UnreadablePage("no article body found (fallback)")
+                raise UnreadablePage("no article body found (the fallback found no release)")
             body = fallback.body
             method, version = "fallback", f"{spec.reading_version}+{fallback.parser_version}"
         body = self.without_ignored(body)
@@ -285,7 +285,8 @@ class ConfiguredParser(SiteParser):
         if not body:
             raise UnreadablePage("no article body left after the ignore rules")
         if "title" in chosen:
-            title = _value(chosen["title"])
+            if not (title := _value(chosen["title"])):
+                raise SelectorProblem(f"sources.{spec.key}.select.title matched no text")
         else:
             title = fallback.title if fallback else fallback_title(sel, today)
         return ReleaseFields(

@@ -166,7 +166,7 @@ class SiteSpider(ReleaseSpider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         self.pages_walked += 1
         try:
-            entries = read_feed(self.document(response))
+            entries = read_feed(self.document(response), response.url)
         except NotAnIndex as exc:
             yield PageError(self.source, response.url, f"feed {exc}", "listing")
             return
@@ -176,7 +176,8 @@ class SiteSpider(ReleaseSpider):
         yield from self.follow(entries)
 
     def parse_robots(self, response: Response) -> Iterator[Any]:
-        urls = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        text = response.body.decode("utf-8", "replace")  # robots.txt is UTF-8 (RFC 9309)
+        urls = list(sitemap_urls_from_robots(text, base_url=response.url))
         if not urls:
             yield PageError(self.source, response.url, "robots.txt names no sitemap", "listing")
         for url in urls:
