@@ -1,8 +1,8 @@
 """Fetching a few pages outside a crawl (`discover`, `check`): httpx, honest and bounded.
 
 The requests say who sends them (the crawls' user agent, with the operator's contact),
-time out, follow at most a few redirects, and refuse a body larger than a crawl would
-download. With a replay server (``--replay``) every request goes to
+obey robots.txt (its rules and its Crawl-delay), time out, follow at most a few redirects,
+and refuse a body larger than a crawl would download. With a replay server (``--replay``) every request goes to
 ``<replay>/<host><path>?<query>`` and the response comes back under the real URL, as
 crawls see it (crawler.replay.handler does the same for Scrapy).
 """
@@ -10,6 +10,7 @@ crawls see it (crawler.replay.handler does the same for Scrapy).
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from dataclasses import dataclass
 from types import TracebackType
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)  # seconds
 MAX_REDIRECTS = 5
+MAX_CRAWL_DELAY = 10.0  # seconds: a longer Crawl-delay is waited this long
 
 
 def user_agent() -> str:
@@ -79,9 +81,9 @@ class Fetcher:
     do; ``get`` and ``page`` raise FetchError in one line."""
 
     def __init__(self, replay: str | None = None) -> None:
-        self.requests = 0
         self.agent = user_agent()
         self._robots: dict[str, Protego] = {}
+        self._last: dict[str, float] = {}  # when each host was last asked (time.monotonic)
         self.client = httpx.Client(
             timeout=TIMEOUT,
             follow_redirects=True,
@@ -100,8 +102,7 @@ class Fetcher:
         """The robots.txt of ``url``'s host (empty, allowing all, when it has none)."""
         from protego import Protego  # Scrapy's robots.txt parser
 
-        parts = urlsplit(url)
-        root = f"{parts.scheme}://{parts.netloc}"
+        root = _root(url)
         if root not in self._robots:
             try:
                 found = self.get(f"{root}/robots.txt")
@@ -110,6 +111,15 @@ class Fetcher:
                 text = ""
             self._robots[root] = Protego.parse(text)
         return self._robots[root]
+
+    def _pause(self, url: str) -> None:
+        """Wait out the Crawl-delay of the host's robots.txt (at most MAX_CRAWL_DELAY)."""
+        root = _root(url)
+        robots = self._robots.get(root)
+        delay = min(float(robots.crawl_delay(self.agent) or 0), MAX_CRAWL_DELAY) if robots else 0
+        if root in self._last and (wait := delay - (time.monotonic() - self._last[root])) > 0:
+            time.sleep(wait)
+        self._last[root] = time.monotonic()
 
     def allowed(self, url: str) -> bool:
         return bool(self.robots(url).can_fetch(url, self.agent))
@@ -127,9 +137,9 @@ class Fetcher:
         """The answer at ``url`` whatever its status; FetchError when there is none."""
         if urlsplit(url).scheme not in ("http", "https"):
             raise FetchError(f"{url}: not an http(s) URL")
+        self._pause(url)
         try:
             with self.client.stream("GET", url) as response:
-                self.requests += 1 + len(response.history)
                 body = b""
                 for chunk in response.iter_bytes():
                     body += chunk
@@ -156,3 +166,8 @@ def _gunzip(url: str, data: bytes) -> bytes:
     if len(body) > DOWNLOAD_MAXSIZE:
         raise FetchError(f"{url}: larger than {DOWNLOAD_MAXSIZE} bytes once decompressed")
     return body
+
+
+def _root(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
