@@ -30,6 +30,8 @@ COMMANDS = {
     "reparse": "presswatch.reparse_command:reparse_command",
     "web": "presswatch.web_command:web",
     "notify": "presswatch.notify_commands:notify",
+    "discover": "presswatch.discover:discover_command",
+    "check": "presswatch.check_command:check",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -42,13 +44,15 @@ SUMMARIES = {  # shown by --help without importing the commands
     "export": "Export every field of the releases as JSON Lines or CSV, streamed.",
     "crawl": "Crawl SOURCES (default: all) into the archive, each in its own process.",
     "replay": "Serve a saved SNAPSHOT of the sites on 127.0.0.1 (see docs/snapshots.md).",
-    "demo": "Crawl the bundled snapshot of all four sites twice, a day apart, and show the changes.",
+    "demo": "Crawl the bundled snapshot of five sites twice, a day apart, and show the changes.",
     "daemon": "Recrawl every enabled source on its schedule and send notifications, until stopped.",
     "status": "Each source's schedule, last and next run, pending notifications, archive totals.",
     "inspect": "Show what each parser era of a source and the fallback read from one page.",
     "reparse": "Re-read every release's kept page with today's parsers.",
     "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
     "notify": "Try a notification target, or see what waits to be sent.",
+    "discover": "Find a site's feeds and sitemaps and print a ready [sources.KEY] block for it.",
+    "check": "Fetch a source's start page and newest releases and report anything wrong.",
 }
 
 

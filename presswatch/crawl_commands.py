@@ -163,7 +163,7 @@ def _settle(
     return 0 if status == "ok" else 1
 
 
-def _check_replay(url: str | None) -> None:
+def check_replay(url: str | None) -> None:
     parts = urlsplit(url or "http://x")
     try:
         valid = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
@@ -209,7 +209,7 @@ def crawl(
     config = read_config(config_path)
     enabled = [s.key for s in config.enabled_sources()]
     chosen = _check_sources(sources, known_sites(config)) if sources else enabled
-    _check_replay(replay)
+    check_replay(replay)
     extra = {}
     for setting in settings:
         name, sep, value = setting.partition("=")

@@ -7,7 +7,6 @@ reads the page and what each one misses.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,14 +18,12 @@ import httpx
 from parsel import Selector
 from rich.text import Text
 
-from crawler.contact import ENV as CONTACT_ENV
-from crawler.contact import contact_problem
 from crawler.extract import extract_fallback
 from crawler.replay.snapshot import url_key
-from crawler.settings import USER_AGENT
 from crawler.sites import UnreadablePage, registry
 from crawler.sites.base import ReleaseFields, Site, SiteParser
 from presswatch.context import Context, console, pass_context
+from presswatch.fetching import user_agent
 from presswatch.reading import decode_page, read_page
 from presswatch.sources import CONFIG_OPTION, find_site, known_sites, read_config
 
@@ -72,12 +69,6 @@ def _edge(body: str, start: bool) -> str:
     if len(text) <= EDGE_CHARS:
         return text
     return text[:EDGE_CHARS] + "…" if start else "…" + text[-EDGE_CHARS:]
-
-
-def user_agent() -> str:
-    """presswatch's user agent, with the operator's contact as crawls send it."""
-    contact = os.environ.get(CONTACT_ENV, "").strip()
-    return f"{USER_AGENT} (+{contact})" if contact and not contact_problem(contact) else USER_AGENT
 
 
 def fetch(url: str, replay: str | None) -> bytes:

@@ -17,10 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 import presswatch.demo_command as demo_command
-from crawler.replay.demo import DEMO_SNAPSHOT, EDITED, build_demo, builder
+from crawler.replay.demo import CONFIGURED_DEMO_SITES, DEMO_SNAPSHOT, EDITED, build_demo, builder
 from crawler.replay.server import ReplayError, serve
 from crawler.replay.snapshot import SnapshotPage, load_manifest, url_key, write_snapshot
-from crawler.sites import SITE_MODULES, get_site
+from crawler.sites import SITE_MODULES, get_site, read_with_eras
+from crawler.sites.configured import configured_site, spec_from_dict
 from presswatch.cli import main
 from storage.archive import Archive, ParsedRelease
 from storage.db import open_archive
@@ -29,6 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 # The seed releases of the demo (seeds/README.md): site, first and last words of the body.
 SEEDS_IN_DEMO = {
+    "000": (
+        "europesecuritynews",
+        "Before Christmas, the Executive Director",
+        "through its network of field missions.",
+    ),
     "001": ("osce", "VIENNA, 17 July 2008 - How international", "for law enforcement officers."),
     "002": (
         "osce",
@@ -99,6 +105,39 @@ def test_seed_pages_are_in_the_demo() -> None:
         assert first in served and last in served, seed
 
 
+def test_the_seed_000_fixture_is_the_demo_blog_page() -> None:
+    """tests/fixtures/generic/europesecuritynews.html is the page the demo serves, so the
+    fallback tests read what `presswatch demo` crawls: copy it again after a rebuild."""
+    spec = json.loads((ROOT / "tests/fixtures/generic/europesecuritynews.json").read_text())
+    page = load_manifest(DEMO_SNAPSHOT)[url_key(spec["url"])]
+    fixture = ROOT / "tests/fixtures/generic/europesecuritynews.html"
+    assert (DEMO_SNAPSHOT / page.file).read_bytes() == fixture.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "select",
+    [
+        {},
+        {"title": "h1.entry-title", "date": "abbr.published::attr(title)", "body": "div.entry > p"},
+    ],
+    ids=["fallback", "selectors"],
+)
+def test_the_seed_000_post_read_as_a_configured_source(select: dict[str, str]) -> None:
+    """Exactly the seed's body, none of the widget, caption or comment text, read as the
+    demo's configured source reads it: by the fallback alone, or by the selectors."""
+    blog = "https://www.europesecuritynews.com"
+    spec = spec_from_dict("europesecuritynews", {"url": blog, "feed": "/feed/", "select": select})
+    spec_json = json.loads((ROOT / "tests/fixtures/generic/europesecuritynews.json").read_text())
+    html = (ROOT / "tests/fixtures/generic/europesecuritynews.html").read_bytes()
+    fields, _ = read_with_eras(configured_site(spec), spec_json["url"], html, date(2026, 11, 1))
+    first, last = SEEDS_IN_DEMO["000"][1:]
+    assert _words(fields.body) == _seed_body("000", first, last)
+    assert fields.body == spec_json["expected"]["body"]  # paragraphs kept
+    assert fields.published == date(2012, 1, 9)
+    assert fields.title == spec_json["expected"]["title"]
+    assert fields.method == ("site" if select else "fallback")
+
+
 def test_second_state_edits_removes_and_adds() -> None:
     first, second = load_manifest(DEMO_SNAPSHOT), load_manifest(DEMO_SNAPSHOT, EDITED)
     assert len(first.keys() - second.keys()) == 1  # one release taken down
@@ -123,13 +162,15 @@ def _demo(tmp_path: Path, *args: str, code: int = 0) -> str:
 
 def assert_demo_story(output: str) -> None:
     """What the demo must show: both crawls ok, the events found, one word diff."""
-    for key in SITE_MODULES:
+    for key in (*SITE_MODULES, *CONFIGURED_DEMO_SITES):
         assert re.search(rf"^✓ {key}: .*\d+ new", output, re.M), output
-    assert "What changed between day 1 and the last crawl: 3 changed, 1 new, 1 removed" in output
+    assert "What changed between day 1 and the last crawl: 4 changed, 1 new, 1 removed" in output
     for title in ("SCO and CSTO secretariats discuss", "UNODC and Central Asian States agree",
-                  "World Drug Report 2024: 292 million people"):  # fmt: skip
+                  "World Drug Report 2024: 292 million people",
+                  "EU ministers agree on new Passenger Name Record rules"):  # fmt: skip
         assert title in output, output
-    assert "more than [-200-] {+250+} representatives" in output, output  # the word diff
+    # the word diff: the configured blog's corrected post
+    assert "kept for five [-years.-] {+years, masked after six months.+}" in output, output
     assert re.search(r"presswatch --db sqlite:///\S+ history \d+", output), output
     assert "error" not in output.lower() and "Traceback" not in output, output
 

@@ -1,4 +1,5 @@
-"""The demo snapshot: whole pages of the four sites, installed with presswatch.
+"""The demo snapshot: whole pages of the four sites and of the seed 000 blog, installed with
+presswatch.
 
 Built from the site page builders (crawler/replay/builders/<key>.py) and committed, so
 `presswatch demo` works offline on a fresh machine. It holds two states of the sites: the
@@ -15,7 +16,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 
@@ -24,6 +25,8 @@ from crawler.replay.snapshot import SnapshotPage, write_snapshot
 from crawler.sites import SITE_MODULES
 
 DEMO_SNAPSHOT = Path(__file__).parent / "demo"
+CONFIGURED_DEMO_SITES = ("europesecuritynews",)  # no parser: a configured source (docs/sources.md)
+DEMO_SITES = (*SITE_MODULES, *CONFIGURED_DEMO_SITES)
 DEMO_LAST_MODIFIED = "2026-11-01T08:00:00Z"  # fixed, so the built snapshot is reproducible
 EDITED = "edited"  # the second state
 EDITED_LAST_MODIFIED = "2026-11-02T08:00:00Z"
@@ -102,7 +105,24 @@ def _unodc(releases: Releases) -> Releases:
     )
 
 
+def _europesecuritynews(releases: Releases) -> Releases:
+    """A post corrected a year later: its feed, sitemap and page change; no parser is written."""
+
+    def fix(r: DemoRelease) -> DemoRelease:
+        return replace(
+            r,
+            paragraphs=[
+                p.replace("kept for five years.", "kept for five years, masked after six months.")
+                for p in r.paragraphs
+            ],
+            modified=datetime(2026, 11, 2, 7, 30),
+        )
+
+    return _edit(releases, "/eu-ministers-agree-on-new-passenger-name-record-rules/", fix)
+
+
 SECOND_STATE: dict[str, Callable[[Releases], Releases]] = {
+    "europesecuritynews": _europesecuritynews,
     "osce": _osce,
     "sco": _sco,
     "unis": _unis,
@@ -112,7 +132,7 @@ SECOND_STATE: dict[str, Callable[[Releases], Releases]] = {
 
 def demo_pages(state: str | None = None) -> Iterator[tuple[SnapshotPage, str]]:
     """The pages of every site in the default state, or in ``EDITED``."""
-    for key in SITE_MODULES:
+    for key in DEMO_SITES:
         site = builder(key)
         releases = site.demo_releases()
         if state == EDITED:
