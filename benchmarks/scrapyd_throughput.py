@@ -147,7 +147,7 @@ def scrapyd_runner(count: int, poll: float, max_proc: int) -> Callable[..., tupl
             for i, key in enumerate(SITE_MODULES):  # round robin, as free slots are equal
                 node = nodes[i % count]
                 scheduled = time.time()
-                jobs[node.schedule(key, **FAST, PRESSWATCH_REPLAY=replay, full="1")] = (
+                jobs[node.schedule(key, {**FAST, "PRESSWATCH_REPLAY": replay}, full="1")] = (
                     node, key, scheduled,
                 )  # fmt: skip
             delays = []
@@ -197,6 +197,9 @@ def main() -> None:
           f"{'pages/s':>8} {'CPU s':>7} {'CPU ms/pg':>9} {'start delay':>11}")  # fmt: skip
     for result in results:
         print(result.line())
+    wrong = [r.mode for r in results if not r.releases == r.distinct == args.releases]
+    if wrong:
+        raise SystemExit(f"not every release archived exactly once: {', '.join(wrong)}")
 
 
 if __name__ == "__main__":
