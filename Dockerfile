@@ -1,5 +1,37 @@
-# presswatch: the daemon and web image (docker-compose.yml runs both next to PostgreSQL).
-FROM python:3.11-slim
+# presswatch: the daemon and web image (docker-compose.yml runs both next to PostgreSQL), and
+# (target `node`) a Scrapyd node for the `scale` profile (docs/scale.md).
+
+# A Scrapyd node: presswatch's dependencies and Scrapyd, but not presswatch itself: a node
+# runs the code `presswatch deploy` uploads to it (an egg), as a node on any machine does.
+FROM python:3.11-slim AS node
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY crawler crawler
+COPY storage storage
+COPY scheduler scheduler
+COPY presswatch presswatch
+RUN pip install ".[postgres,scrapyd]" && pip uninstall -y presswatch \
+    && cd / && rm -rf /src \
+    && useradd --create-home --uid 1000 presswatch \
+    && mkdir -p /scrapyd /etc/scrapyd && chown presswatch /scrapyd \
+    && printf '%s\n' '[scrapyd]' 'bind_address = 0.0.0.0' 'http_port = 6800' \
+       'eggs_dir = /scrapyd/eggs' 'logs_dir = /scrapyd/logs' 'dbs_dir = /scrapyd/dbs' \
+       'items_dir =' 'max_proc_per_cpu = 4' 'poll_interval = 2.0' 'jobs_to_keep = 20' \
+       > /etc/scrapyd/scrapyd.conf
+USER presswatch
+WORKDIR /scrapyd
+VOLUME ["/scrapyd"]
+EXPOSE 6800
+# Basic auth from the environment (SCRAPYD_USERNAME, SCRAPYD_PASSWORD; none when unset),
+# written where Scrapyd reads it, never into the image. The crawls get the archive from
+# PRESSWATCH_DATABASE_URL in this environment: never in a job's settings, listing or log.
+# docker-compose.yml's healthcheck asks daemonstatus.json.
+CMD ["sh", "-c", "umask 077 && printf '[scrapyd]\\nusername = %s\\npassword = %s\\n' \"$SCRAPYD_USERNAME\" \"$SCRAPYD_PASSWORD\" > \"$HOME/.scrapyd.conf\" && exec scrapyd"]
+
+# The daemon and the web view (the default target).
+FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     XDG_DATA_HOME=/data XDG_STATE_HOME=/data/state
