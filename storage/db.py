@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -128,8 +129,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def schema_head() -> str:
-    """The newest migration's revision: migrations are named ``<revision>_<what>.py``."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    """The newest migration's revision: migrations are named ``<revision>_<what>.py``.
+
+    Read as package resources, so a crawl from a zipped Scrapyd egg knows it too.
+    """
+    versions = files("storage.migrations").joinpath("versions").iterdir()
+    return max(p.name.split("_", 1)[0] for p in versions if re.fullmatch(r"\d+_\w+\.py", p.name))
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -143,8 +148,15 @@ def schema_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to the newest migration; True when anything was applied."""
     try:
-        if schema_revision(engine) == schema_head():
+        revision = schema_revision(engine)
+        if revision == schema_head():
             return False
+        if not MIGRATIONS.is_dir():  # a zipped egg on a Scrapyd node: Alembic needs files
+            found = f"at schema {revision}" if revision else "empty"
+            raise DatabaseError(
+                f"{display_url(engine.url)} is {found}, not {schema_head()}, and a crawl on a "
+                "Scrapyd node does not migrate: run `presswatch db upgrade` first"
+            )
         from alembic import command
 
         command.upgrade(alembic_config(engine), "head")
