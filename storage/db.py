@@ -16,7 +16,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event, text
@@ -237,6 +237,26 @@ def describe_error(exc: BaseException, url: URL | None = None) -> str:
     if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or "connect" in reason:
         return f"cannot reach the database {display_url(url)}: {reason}"
     return f"database error: {reason}"
+
+
+def archive_id(engine: Engine) -> str | None:
+    """The archive's identity (migration 0009); None for an archive without one (or empty)."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "archive_identity"):
+            return None
+        return conn.execute(text("SELECT id FROM archive_identity")).scalar()
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The real file of a SQLite URL (symlinks and ``file:`` URIs resolved); None in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = url.database
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        if url.query.get("mode") == "memory" or database == "file::memory:":
+            return None
+        database = unquote(urlsplit(database).path)
+    return Path(database).expanduser().resolve()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -389,30 +389,34 @@ def _close(
 def settle_run(
     session: Session, source: str, started: datetime, ended: datetime, counts: dict[str, int],
     *, pid: int | None, run_id: int | None = None, failure: str | None = None,
-    aborted: str | None = None,
+    aborted: str | None = None, job: str | None = None, node: str | None = None,
 ) -> CrawlRun:  # fmt: skip
     """Close the crawl's run after its process ended, and return it.
 
-    The crawl's run is ``run_id`` when the crawl reported it, else the run its process
-    (``pid`` on this host, since ``started``) opened. ``failure``: the process crashed or
-    was killed; ``aborted``: a user stopped it. A run the crawl left open is failed (it
-    could not record its end); when the crawl opened none, a failed (or aborted) run is
-    written.
+    The crawl's run is ``run_id`` when the crawl reported it, else the run of its Scrapyd
+    ``job``, else the run its process (``pid`` on this host, since ``started``) opened.
+    ``failure``: the process crashed or was killed; ``aborted``: a user stopped it. A run the
+    crawl left open is failed (it could not record its end); when the crawl opened none, a
+    failed (or aborted) run is written. ``node``: the Scrapyd node it ran on, recorded.
     """
     query = select(CrawlRun).join(Source).where(Source.key == source).order_by(CrawlRun.id)
     if run_id is not None:
         query = query.where(CrawlRun.id == run_id)
+    elif job is not None:
+        query = query.where(CrawlRun.job == job)
     else:
         query = query.where(CrawlRun.pid == pid, CrawlRun.host == socket.gethostname(),
                             CrawlRun.started_at >= started)  # fmt: skip
     runs = list(session.scalars(query))
     if not runs:
         ensure_source(session, source)
-        run = session.get_one(CrawlRun, start_run(session, source, now=started))
+        run = session.get_one(CrawlRun, start_run(session, source, now=started, job=job))
+        run.node = node
         _close(session, run, counts, ended, aborted=aborted,
                failure=failure or "the crawl recorded no run (see its log)")  # fmt: skip
         return run
     for run in runs:
+        run.node = node or run.node
         if aborted and run.status != "aborted":
             _close(session, run, counts, ended, aborted=aborted)
         elif run.status == "running" or (failure and run.status != "failed"):
@@ -420,6 +424,11 @@ def settle_run(
             _close(session, run, counts, ended,
                    failure=failure or "the crawl could not record its end")  # fmt: skip
     return runs[-1]
+
+
+def run_of_job(session: Session, job: str) -> CrawlRun | None:
+    """The run a crawl started as Scrapyd job ``job`` opened, if it did."""
+    return session.scalar(select(CrawlRun).where(CrawlRun.job == job).order_by(CrawlRun.id))
 
 
 def abort_stale_runs(
