@@ -1,17 +1,22 @@
 # presswatch: the daemon and web image (docker-compose.yml runs both next to PostgreSQL), and
 # (target `node`) a Scrapyd node for the `scale` profile (docs/scale.md).
 
-# A Scrapyd node: presswatch's dependencies and Scrapyd, but not presswatch itself: a node
-# runs the code `presswatch deploy` uploads to it (an egg), as a node on any machine does.
-FROM python:3.11-slim AS node
-
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# The source both images install from.
+FROM python:3.11-slim AS source
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY crawler crawler
 COPY storage storage
 COPY scheduler scheduler
 COPY presswatch presswatch
+
+# A Scrapyd node: presswatch's dependencies and Scrapyd, but not presswatch itself: a node
+# runs the code `presswatch deploy` uploads to it (an egg), as a node on any machine does.
+FROM python:3.11-slim AS node
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+COPY --from=source /src /src
+WORKDIR /src
 RUN pip install ".[postgres,scrapyd]" && pip uninstall -y presswatch \
     && cd / && rm -rf /src \
     && useradd --create-home --uid 1000 presswatch \
@@ -38,12 +43,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 
 # A plain (non-editable) install of the source: the wheel it builds carries the code and its
 # data (migrations, the demo snapshot), as tests/test_wheel.py checks; /src is removed after.
+COPY --from=source /src /src
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY crawler crawler
-COPY storage storage
-COPY scheduler scheduler
-COPY presswatch presswatch
 RUN pip install ".[postgres,notify,web]" \
     && cd / && rm -rf /src \
     && useradd --create-home --uid 1000 presswatch \

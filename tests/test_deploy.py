@@ -6,6 +6,7 @@ The nodes run on a Python that sees presswatch only through the deployed egg
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from scrapyd_support import (
     REPLAY_SETTINGS,
     Node,
@@ -27,9 +29,11 @@ from scrapyd_support import (
     scrapyd_nodes,
 )
 from sqlalchemy import func, select
+from test_json_shapes import documented, same_shape
 
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import serve
+from presswatch.cli import main
 from presswatch.deploy import PROJECT, upload
 from storage.db import open_archive
 from storage.models import CrawlRun, Release, Source
@@ -177,3 +181,55 @@ def wait_gone(pid: int, timeout: float = 10.0) -> bool:
 
 def test_scrapyd_deploy_is_installed() -> None:
     assert shutil.which("scrapyd-deploy", path=str(Path(sys.executable).parent))
+
+
+def write_config(path: Path, nodes: list[Node]) -> Path:
+    tables = "".join(
+        f'[[daemon.scrapyd.nodes]]\nurl = "{n.url}"\n'
+        + (f'username = "{n.auth[0]}"\npassword = "{n.auth[1]}"\n' if n.auth else "")
+        for n in nodes
+    )
+    path.write_text(tables, encoding="utf-8")
+    return path
+
+
+def run_deploy(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["deploy", *args])
+    return result.exit_code, result.output
+
+
+def test_deploy_uploads_to_every_configured_node(nodes: list[Node], tmp_path: Path) -> None:
+    config = write_config(tmp_path / "presswatch.toml", nodes)
+    code, output = run_deploy("--config", str(config), "--json")
+    assert code == 0, output
+    answer = json.loads(output)
+    same_shape(answer, documented("`presswatch deploy"))
+    assert [(n["node"], n["status"], n["spiders"]) for n in answer["nodes"]] == [
+        (node.url, "ok", 4) for node in nodes
+    ]
+    for node in nodes:  # the newest version is the one Scrapyd runs
+        assert node.get("listversions", project=PROJECT)["versions"][-1] == answer["version"]
+    assert "s3cret" not in output
+
+
+def test_deploy_reports_each_node_and_fails_when_one_did(nodes: list[Node], tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    config = write_config(tmp_path / "presswatch.toml", nodes)
+    code, output = run_deploy("--config", str(config), "--node", down, "--node", nodes[1].url)
+    assert code == 1
+    lines = [line.split("\t") for line in output.splitlines()]
+    assert lines[0] == ["NODE", "STATUS", "MESSAGE"]
+    assert [line[:2] for line in lines[1:]] == [[down, "unreachable"], [nodes[1].url, "ok"]]
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    code, output = run_deploy("--config", str(empty), "--node", nodes[1].url)  # no credentials
+    assert code == 1 and "refused\tHTTP 401 wrong username or password" in output
+
+
+def test_deploy_needs_nodes_and_names_a_bad_one(tmp_path: Path) -> None:
+    empty = tmp_path / "presswatch.toml"
+    empty.write_text("", encoding="utf-8")
+    code, output = run_deploy("--config", str(empty))
+    assert code == 1 and "no Scrapyd nodes: give --node URL" in output
+    code, output = run_deploy("--config", str(empty), "--node", "scrapyd1:6800")
+    assert code == 1 and "not a Scrapyd node URL: 'scrapyd1:6800'" in output
