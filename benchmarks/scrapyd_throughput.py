@@ -1,37 +1,43 @@
 """Pages/s of the same crawls through local subprocesses, one Scrapyd node and two, into PostgreSQL.
 
-    .venv/bin/python benchmarks/scrapyd_throughput.py [--releases 2000] [--modes local,1,2]
-        [--db postgresql+psycopg://postgres@127.0.0.1:5432/test] [--poll 1.0] [--max-proc 4]
+    .venv/bin/python benchmarks/scrapyd_throughput.py [--releases 2000] [--rounds 1]
+        [--modes local,1,2,daemon-local,daemon-1,daemon-2] [--poll 1.0] [--max-proc 4]
+        [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 A synthetic snapshot (crawler.replay.synthetic) is served by the replay server; each mode
-crawls all four sources in full (``-a full=1``, politeness off as in crawl_throughput.py)
-into a fresh PostgreSQL schema, migrated first as the daemon does:
-- local: scheduler.runner.run_crawl, the four crawls side by side (what the local backend runs);
-- 1 / 2: Scrapyd nodes (tests/scrapyd_support.py, the egg `presswatch deploy` builds), the
-  four crawls scheduled with schedule.json, spread over the nodes, followed with listjobs.json.
-Reported per mode: wall time from the first start/schedule to the last crawl's end, requests
-(Scrapy's downloader/request_count summed over the crawl logs), pages/s, releases archived
-(must equal the snapshot's, none twice), CPU seconds of every process the mode started
-(RUSAGE_CHILDREN: the crawls, and the nodes with the crawls they reaped), and for Scrapyd the
-delay from schedule.json to the crawl process starting (Scrapyd's poll_interval dominates).
+crawls all four sources into a fresh PostgreSQL schema, migrated first as the daemon does,
+with politeness off (as crawl_throughput.py), four crawls at a time:
+- local: scheduler.runner.run_crawl ``--full``, the four side by side;
+- 1 / 2: that many Scrapyd nodes (tests/scrapyd_support.py, the egg `presswatch deploy`
+  builds), the four crawls scheduled directly with schedule.json, round robin, followed
+  with listjobs.json every 0.1 s;
+- daemon-local / daemon-1 / daemon-2: ``Daemon.run_once()`` with the local backend or the
+  scrapyd backend over 1 or 2 nodes (4 slots in all, listjobs.json every --poll seconds),
+  every source due, ``max_pages`` 1000 (an empty archive: every listing page is walked).
+Per mode: the wall time from the first start to the last crawl noticed ended; requests
+(each run's ``requests`` count, Scrapy's downloader/request_count); pages/s; releases
+archived (must be the snapshot's, none twice); CPU seconds of this process and of every
+process the mode started (the crawls, and the nodes with the crawls they reaped); and the
+scheduling overhead per job: from the mode's start to the crawl opening its run (start),
+and from the run closing to the mode noticing it (end). Scrapyd's poll_interval bounds the
+start delay; the daemon's listjobs polling the end delay.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,16 +50,18 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from crawler.replay.server import serve  # noqa: E402
 from crawler.replay.synthetic import build_synthetic  # noqa: E402
 from crawler.sites import SITE_MODULES  # noqa: E402
+from presswatch.config import parse_config  # noqa: E402
+from scheduler.daemon import Daemon  # noqa: E402
 from scheduler.runner import CrawlOptions, run_crawl  # noqa: E402
 from storage.db import open_archive  # noqa: E402
-from storage.models import Release  # noqa: E402
+from storage.models import CrawlRun, Release  # noqa: E402
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FAST = {
     "AUTOTHROTTLE_ENABLED": "0", "DOWNLOAD_DELAY": "0", "RETRY_BACKOFF_BASE": "0.2",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "CONCURRENT_REQUESTS": "32",
 }  # fmt: skip
-REQUESTS = re.compile(r"'downloader/request_count': (\d+)")
+MODES = ("local", "1", "2", "daemon-local", "daemon-1", "daemon-2")
 
 
 @dataclass
@@ -64,18 +72,19 @@ class Result:
     releases: int
     distinct: int
     cpu: float
-    start_delays: list[float]
+    start: list[float]
+    end: list[float]
 
     def line(self) -> str:
-        delay = (
-            f"{statistics.median(self.start_delays):.2f}/{max(self.start_delays):.2f}"
-            if self.start_delays else "-"
-        )  # fmt: skip
         return (
-            f"{self.mode:8} {self.requests:8d} {self.releases:8d} {self.distinct:8d} "
+            f"{self.mode:12} {self.requests:8d} {self.releases:8d} {self.distinct:8d} "
             f"{self.wall:7.1f} {self.requests / self.wall:8.1f} {self.cpu:7.1f} "
-            f"{self.cpu / self.requests * 1000:9.1f} {delay:>11}"
+            f"{self.cpu / self.requests * 1000:9.1f} {_spread(self.start):>11} {_spread(self.end):>11}"
         )
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f}/{max(values):.2f}" if values else "-"
 
 
 @contextmanager
@@ -97,104 +106,152 @@ def fresh_schema(server: str) -> Iterator[str]:
         admin.dispose()
 
 
-def archived(url: str) -> tuple[int, int]:
+@dataclass
+class Measured:
+    releases: int
+    distinct: int
+    requests: int
+    start: list[float]
+    end: list[float]
+
+
+def measured(url: str, began: datetime, ended: datetime) -> Measured:
+    """What the archive shows of a mode's runs: releases, requests, when each run began and ended."""
     engine, sessions = open_archive(url)
     with sessions() as s:
         rows = s.scalar(select(func.count()).select_from(Release)) or 0
         distinct = s.scalar(select(func.count(func.distinct(Release.url)))) or 0
+        runs = list(s.scalars(select(CrawlRun)))
     engine.dispose()
-    return rows, distinct
+    bad = [f"{r.id}: {r.status} {r.health}" for r in runs if r.status != "ok"]
+    if bad or len(runs) != len(SITE_MODULES):
+        raise SystemExit(f"{len(runs)} runs, not {len(SITE_MODULES)} ok ones: {bad}")
+    return Measured(
+        rows, distinct, sum(int(r.counts.get("requests", 0)) for r in runs),
+        [(_utc(r.started_at) - began).total_seconds() for r in runs],
+        [(ended - _utc(r.finished_at)).total_seconds() for r in runs if r.finished_at],
+    )  # fmt: skip
 
 
-def requests_in(logs: list[Path]) -> int:
-    total = 0
-    for log in logs:
-        found = REQUESTS.findall(log.read_text(errors="replace"))
-        if not found:
-            raise SystemExit(f"no Scrapy stats in {log}: the crawl did not finish")
-        total += int(found[-1])
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cpu_seconds() -> float:
+    """CPU of this process and of its children that ended (crawls, nodes and their crawls)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
     return total
 
 
-def cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_local(db: str, replay: str, work: Path) -> tuple[float, list[Path], list[float]]:
+def run_local(db: str, replay: str, work: Path) -> None:
     options = CrawlOptions(replay=replay, db=db, full=True, settings=FAST)
 
-    def crawl(key: str) -> Path:
+    def crawl(key: str) -> None:
         result = run_crawl(key, options, work / f"local-{key}.log", timeout=1800)
         if not result.ok:
             raise SystemExit(f"{key} crawl failed; log: {result.log_path}")
-        return result.log_path
 
-    start = time.perf_counter()
     with ThreadPoolExecutor(len(SITE_MODULES)) as pool:
-        logs = list(pool.map(crawl, SITE_MODULES))
-    return time.perf_counter() - start, logs, []
+        list(pool.map(crawl, SITE_MODULES))
 
 
-def scrapyd_runner(count: int, poll: float, max_proc: int) -> Callable[..., tuple]:
-    def run(db: str, replay: str, work: Path) -> tuple[float, list[Path], list[float]]:
-        folder = work / f"nodes-{count}"
-        env = {"PRESSWATCH_DATABASE_URL": db}
-        with scrapyd_nodes(folder, count, env, poll_interval=poll, max_proc=max_proc) as nodes:
-            deploy(nodes, egg_path(work))
+def run_direct(nodes: list[Node], db: str, replay: str, work: Path) -> None:
+    jobs: dict[str, Node] = {}
+    for i, key in enumerate(SITE_MODULES):  # round robin: every node has the same slots
+        node = nodes[i % len(nodes)]
+        jobs[node.schedule(key, {**FAST, "PRESSWATCH_REPLAY": replay}, full="1")] = node
+    for node in nodes:
+        node.wait_finished({job for job, n in jobs.items() if n is node}, timeout=1800)
+
+
+def run_daemon(nodes: list[Node], db: str, replay: str, work: Path, poll: float) -> None:
+    slots = len(SITE_MODULES) // max(len(nodes), 1)
+    scrapyd = {"nodes": [{"url": n.url, "slots": slots} for n in nodes], "poll_interval": poll}
+    config = parse_config(
+        {
+            "database": db,
+            "daemon": {
+                "replay": replay,
+                "log_dir": str(work / f"daemon-{uuid.uuid4().hex[:6]}"),
+                "max_parallel": len(SITE_MODULES),
+                "backend": "scrapyd" if nodes else "local",
+                "scrapyd": scrapyd,
+            },
+            "notify": {"targets": [{"type": "log"}]},
+            "defaults": {"max_pages": 1000, "timeout": "30m", "politeness": FAST},
+        },  # fmt: skip
+        list(SITE_MODULES),
+    )
+    code = Daemon(config).run_once()
+    if code != 0:
+        raise SystemExit(f"the daemon's run_once ended with {code}")
+
+
+@contextmanager
+def mode_nodes(mode: str, db: str, work: Path, poll: float, max_proc: int) -> Iterator[list[Node]]:
+    """The Scrapyd nodes a mode runs on (none for local ones), deployed, stopped after."""
+    count = int(mode.rsplit("-", 1)[-1]) if mode[-1].isdigit() else 0
+    if not count:
+        yield []
+        return
+    folder = work / f"nodes-{uuid.uuid4().hex[:6]}"
+    env = {"PRESSWATCH_DATABASE_URL": db}
+    with scrapyd_nodes(folder, count, env, poll_interval=poll, max_proc=max_proc) as nodes:
+        deploy(nodes, egg_path(work))
+        yield nodes
+
+
+def run_mode(mode: str, args: argparse.Namespace, replay: str, work: Path) -> Result:
+    with fresh_schema(args.db) as db:
+        cpu = cpu_seconds()
+        with mode_nodes(mode, db, work, args.poll, args.max_proc) as nodes:
+            began = datetime.now(UTC)
             start = time.perf_counter()
-            jobs: dict[str, tuple[Node, str, float]] = {}
-            for i, key in enumerate(SITE_MODULES):  # round robin, as free slots are equal
-                node = nodes[i % count]
-                scheduled = time.time()
-                jobs[node.schedule(key, {**FAST, "PRESSWATCH_REPLAY": replay}, full="1")] = (
-                    node, key, scheduled,
-                )  # fmt: skip
-            delays = []
-            for node in nodes:
-                mine = {job for job, (n, _, _) in jobs.items() if n is node}
-                for entry in node.wait_finished(mine, timeout=1800):
-                    started = datetime.fromisoformat(entry["start_time"]).timestamp()
-                    delays.append(started - jobs[entry["id"]][2])
+            if mode == "local":
+                run_local(db, replay, work)
+            elif mode.startswith("daemon"):
+                run_daemon(nodes, db, replay, work, args.poll)
+            else:
+                run_direct(nodes, db, replay, work)
             wall = time.perf_counter() - start
-            logs = [n.folder / "logs" / "presswatch" / key / f"{job}.log"
-                    for job, (n, key, _) in jobs.items()]  # fmt: skip
-        return wall, logs, delays
-
-    return run
+            ended = datetime.now(UTC)
+        cpu = cpu_seconds() - cpu
+        m = measured(db, began, ended)
+    return Result(mode, wall, m.requests, m.releases, m.distinct, cpu, m.start, m.end)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=2000)
-    parser.add_argument("--modes", default="local,1,2", help="local and/or node counts")
+    parser.add_argument("--modes", default="local,1,2,daemon-local,daemon-1,daemon-2")
+    parser.add_argument("--rounds", type=int, default=1, help="every mode this many times")
     parser.add_argument("--db", default=os.environ.get("PRESSWATCH_TEST_POSTGRES_URL", PG))
-    parser.add_argument("--poll", type=float, default=1.0, help="Scrapyd poll_interval (s)")
+    parser.add_argument("--poll", type=float, default=1.0,
+                        help="Scrapyd's poll_interval and the daemon's listjobs polling (s)")  # fmt: skip
     parser.add_argument("--max-proc", type=int, default=4, help="Scrapyd max_proc per node")
     args = parser.parse_args()
     modes = args.modes.split(",")
+    if unknown := set(modes) - set(MODES):
+        parser.error(f"unknown mode {sorted(unknown)[0]!r} ({', '.join(MODES)})")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    results = []
     with tempfile.TemporaryDirectory(prefix="presswatch-scrapyd-bench-") as tmp:
         work = Path(tmp)
         build_synthetic(work / "snapshot", args.releases)
-        results = []
         with serve(work / "snapshot") as replay:
-            for mode in modes:
-                runner = run_local if mode == "local" else scrapyd_runner(
-                    int(mode), args.poll, args.max_proc
-                )  # fmt: skip
-                name = "local" if mode == "local" else f"{mode} node" + ("s" if mode != "1" else "")
-                with fresh_schema(args.db) as db:
-                    cpu = cpu_of_children()
-                    wall, logs, delays = runner(db, replay.url, work)
-                    cpu = cpu_of_children() - cpu
-                    rows, distinct = archived(db)
-                results.append(Result(name, wall, requests_in(logs), rows, distinct, cpu, delays))
-                print(f"{name}: done in {wall:.1f}s", flush=True)
-    print(f"\n{args.releases} synthetic releases, 4 full crawls, PostgreSQL, {FAST}")
-    print(f"Scrapyd poll_interval {args.poll}s, max_proc {args.max_proc} per node")
-    print(f"{'mode':8} {'requests':>8} {'releases':>8} {'distinct':>8} {'wall s':>7} "
-          f"{'pages/s':>8} {'CPU s':>7} {'CPU ms/pg':>9} {'start delay':>11}")  # fmt: skip
+            for round_ in range(1, args.rounds + 1):
+                for mode in modes:
+                    results.append(run_mode(mode, args, replay.url, work))
+                    print(f"round {round_} {results[-1].line()}", flush=True)
+    print(f"\n{args.releases} synthetic releases, 4 crawls at a time, PostgreSQL, {FAST}")
+    print(
+        f"poll {args.poll}s, Scrapyd max_proc {args.max_proc} per node; load {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'mode':12} {'requests':>8} {'releases':>8} {'distinct':>8} {'wall s':>7} "
+          f"{'pages/s':>8} {'CPU s':>7} {'CPU ms/pg':>9} {'start s':>11} {'end s':>11}")  # fmt: skip
     for result in results:
         print(result.line())
     wrong = [r.mode for r in results if not r.releases == r.distinct == args.releases]
