@@ -96,7 +96,8 @@ def main() -> None:
         work = Path(tmp)
         snapshot = DEMO_SNAPSHOT
         if args.snapshot == "synthetic":
-            snapshot = build_synthetic(work / "snapshot", args.releases)
+            snapshot = work / "snapshot"
+            build_synthetic(snapshot, args.releases)
         with fresh_schema(args.db) as db:
             crawl(snapshot, db, work)
             print(f"{args.snapshot} snapshot ({snapshot}), python {sys.version.split()[0]}\n")
