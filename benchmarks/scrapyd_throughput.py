@@ -121,7 +121,7 @@ def measured(url: str, began: datetime, ended: datetime) -> Measured:
     with sessions() as s:
         rows = s.scalar(select(func.count()).select_from(Release)) or 0
         distinct = s.scalar(select(func.count(func.distinct(Release.url)))) or 0
-        runs = list(s.scalars(select(CrawlRun)))
+        runs = list(s.scalars(select(CrawlRun).where(CrawlRun.started_at >= began)))
     engine.dispose()
     bad = [f"{r.id}: {r.status} {r.health}" for r in runs if r.status != "ok"]
     if bad or len(runs) != len(SITE_MODULES):
@@ -146,8 +146,8 @@ def cpu_seconds() -> float:
     return total
 
 
-def run_local(db: str, replay: str, work: Path) -> None:
-    options = CrawlOptions(replay=replay, db=db, full=True, settings=FAST)
+def run_local(db: str, replay: str, work: Path, full: bool = True) -> None:
+    options = CrawlOptions(replay=replay, db=db, full=full, settings=FAST)
 
     def crawl(key: str) -> None:
         result = run_crawl(key, options, work / f"local-{key}.log", timeout=1800)
@@ -158,11 +158,12 @@ def run_local(db: str, replay: str, work: Path) -> None:
         list(pool.map(crawl, SITE_MODULES))
 
 
-def run_direct(nodes: list[Node], db: str, replay: str, work: Path) -> None:
+def run_direct(nodes: list[Node], db: str, replay: str, work: Path, full: bool = True) -> None:
     jobs: dict[str, Node] = {}
+    args = {"full": "1"} if full else {}
     for i, key in enumerate(SITE_MODULES):  # round robin: every node has the same slots
         node = nodes[i % len(nodes)]
-        jobs[node.schedule(key, {**FAST, "PRESSWATCH_REPLAY": replay}, full="1")] = node
+        jobs[node.schedule(key, {**FAST, "PRESSWATCH_REPLAY": replay}, **args)] = node
     for node in nodes:
         node.wait_finished({job for job, n in jobs.items() if n is node}, timeout=1800)
 
@@ -204,23 +205,42 @@ def mode_nodes(mode: str, db: str, work: Path, poll: float, max_proc: int) -> It
         yield nodes
 
 
-def run_mode(mode: str, args: argparse.Namespace, replay: str, work: Path) -> Result:
+def run_pass(mode: str, db: str, args: argparse.Namespace, replay: str, work: Path,
+             full: bool = True) -> Result:  # fmt: skip
+    """One pass of the four crawls in ``mode``; CPU less the nodes' own start and deploy."""
+    cpu = cpu_seconds()
+    with mode_nodes(mode, db, work, args.poll, args.max_proc) as nodes:
+        began = datetime.now(UTC)
+        start = time.perf_counter()
+        if mode == "local":
+            run_local(db, replay, work, full)
+        elif mode.startswith("daemon"):
+            run_daemon(nodes, db, replay, work, args.poll)
+        else:
+            run_direct(nodes, db, replay, work, full)
+        wall = time.perf_counter() - start
+        ended = datetime.now(UTC)
+    cpu = cpu_seconds() - cpu - args.node_cpu.get(len(nodes), 0.0)
+    m = measured(db, began, ended)
+    name = mode if full else f"{mode} again"
+    return Result(name, wall, m.requests, m.releases, m.distinct, cpu, m.start, m.end)
+
+
+def node_cpu(count: int, args: argparse.Namespace, work: Path) -> float:
+    """CPU of starting ``count`` nodes, deploying to them and stopping them, without crawls."""
+    cpu = cpu_seconds()
+    with mode_nodes(str(count), args.db, work, args.poll, args.max_proc):
+        pass
+    return cpu_seconds() - cpu
+
+
+def run_mode(mode: str, args: argparse.Namespace, replay: str, work: Path) -> list[Result]:
+    """The full crawl in ``mode``, then (--again, not for the daemon) an unchanged recrawl."""
     with fresh_schema(args.db) as db:
-        cpu = cpu_seconds()
-        with mode_nodes(mode, db, work, args.poll, args.max_proc) as nodes:
-            began = datetime.now(UTC)
-            start = time.perf_counter()
-            if mode == "local":
-                run_local(db, replay, work)
-            elif mode.startswith("daemon"):
-                run_daemon(nodes, db, replay, work, args.poll)
-            else:
-                run_direct(nodes, db, replay, work)
-            wall = time.perf_counter() - start
-            ended = datetime.now(UTC)
-        cpu = cpu_seconds() - cpu
-        m = measured(db, began, ended)
-    return Result(mode, wall, m.requests, m.releases, m.distinct, cpu, m.start, m.end)
+        results = [run_pass(mode, db, args, replay, work)]
+        if args.again and not mode.startswith("daemon"):
+            results.append(run_pass(mode, db, args, replay, work, full=False))
+    return results
 
 
 def main() -> None:
@@ -232,6 +252,8 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0,
                         help="Scrapyd's poll_interval and the daemon's listjobs polling (s)")  # fmt: skip
     parser.add_argument("--max-proc", type=int, default=4, help="Scrapyd max_proc per node")
+    parser.add_argument("--again", action="store_true",
+                        help="after each full crawl, an unchanged incremental recrawl")  # fmt: skip
     args = parser.parse_args()
     modes = args.modes.split(",")
     if unknown := set(modes) - set(MODES):
@@ -241,11 +263,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="presswatch-scrapyd-bench-") as tmp:
         work = Path(tmp)
         build_synthetic(work / "snapshot", args.releases)
+        counts = {int(m[-1]) for m in modes if m[-1].isdigit()}
+        args.node_cpu = {n: node_cpu(n, args, work) for n in sorted(counts)}
+        print(f"CPU s of starting, deploying to and stopping the nodes: {args.node_cpu}")
         with serve(work / "snapshot") as replay:
             for round_ in range(1, args.rounds + 1):
                 for mode in modes:
-                    results.append(run_mode(mode, args, replay.url, work))
-                    print(f"round {round_} {results[-1].line()}", flush=True)
+                    for result in run_mode(mode, args, replay.url, work):
+                        results.append(result)
+                        print(f"round {round_} {result.line()}", flush=True)
     print(f"\n{args.releases} synthetic releases, 4 crawls at a time, PostgreSQL, {FAST}")
     print(
         f"poll {args.poll}s, Scrapyd max_proc {args.max_proc} per node; load {os.getloadavg()[0]:.1f}"
@@ -255,6 +281,7 @@ def main() -> None:
     for result in results:
         print(result.line())
     wrong = [r.mode for r in results if not r.releases == r.distinct == args.releases]
+    print("CPU s: of this process and of the crawls (and nodes, less the start/deploy above)")
     if wrong:
         raise SystemExit(f"not every release archived exactly once: {', '.join(wrong)}")
 
