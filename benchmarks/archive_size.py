@@ -67,6 +67,10 @@ def report(db: str) -> None:
             )
         ).one()
         releases = conn.execute(text("SELECT count(*) FROM release")).scalar() or 1
+        row_sizes = {
+            name: conn.execute(text(f'SELECT avg(pg_column_size(t.*)) FROM "{name}" t')).scalar()
+            for name in ("release", "release_version", "change_event", "crawl_run")
+        }
     engine.dispose()
     print(f"{'table':24} {'rows':>8} {'heap':>10} {'toast':>10} {'indexes':>10} {'total':>10} "
           f"{'B/row':>8}")  # fmt: skip
@@ -79,6 +83,9 @@ def report(db: str) -> None:
     print("\nindexes:")
     for name, size in indexes:
         print(f"  {name:40} {size:10d}")
+    print("\naverage row as stored in the heap and TOAST (no indexes), bytes:")
+    for name, size in row_sizes.items():
+        print(f"  {name:16} {float(size or 0):9.0f}")
     versions, *stored, body_chars = averages
     print(f"\nrelease_version ({versions} rows), average stored bytes per column (compressed):")
     for column, size in zip(COLUMNS, stored, strict=True):

@@ -282,6 +282,8 @@ def main() -> None:
         print(result.line())
     wrong = [r.mode for r in results if not r.releases == r.distinct == args.releases]
     print("CPU s: of this process and of the crawls (and nodes, less the start/deploy above)")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"largest resident set of a process started (a crawl or a node): {rss:.0f} MiB")
     if wrong:
         raise SystemExit(f"not every release archived exactly once: {', '.join(wrong)}")
 
