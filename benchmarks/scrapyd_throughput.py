@@ -163,7 +163,7 @@ def run_direct(nodes: list[Node], db: str, replay: str, work: Path, full: bool =
     args = {"full": "1"} if full else {}
     for i, key in enumerate(SITE_MODULES):  # round robin: every node has the same slots
         node = nodes[i % len(nodes)]
-        jobs[node.schedule(key, {**FAST, "PRESSWATCH_REPLAY": replay}, **args)] = node
+        jobs[node.schedule(key, spider_args=args, **FAST, PRESSWATCH_REPLAY=replay)] = node
     for node in nodes:
         node.wait_finished({job for job, n in jobs.items() if n is node}, timeout=1800)
 

@@ -8,7 +8,7 @@ own process group, so ``kill()`` takes its crawls down with it, as a crashed mac
 
     with scrapyd_nodes(tmp, 2, env={"PRESSWATCH_DATABASE_URL": url}) as nodes:
         deploy(nodes, egg_path(tmp))
-        job = nodes[0].schedule("osce", {"PRESSWATCH_REPLAY": replay.url})
+        job = nodes[0].schedule("osce", PRESSWATCH_REPLAY=replay.url)
 """
 
 from __future__ import annotations
@@ -106,10 +106,12 @@ class Node:
             raise RuntimeError(f"{response.url}: {answer.get('message', answer)}")
         return answer
 
-    def schedule(self, spider: str, settings: dict[str, str], **args: str) -> str:
-        """Schedule a crawl of the deployed project with Scrapy settings and spider arguments."""
+    def schedule(
+        self, spider: str, *, spider_args: dict[str, str] | None = None, **settings: str
+    ) -> str:
+        """Schedule a crawl of the deployed project with these Scrapy settings; its job id."""
         setting = [f"{key}={value}" for key, value in settings.items()]
-        data = {**args, "project": PROJECT, "spider": spider, "setting": setting}
+        data = {**(spider_args or {}), "project": PROJECT, "spider": spider, "setting": setting}
         return str(self.post("schedule", data)["jobid"])
 
     def jobs(self) -> dict[str, list[dict[str, Any]]]:

@@ -112,7 +112,7 @@ def test_a_node_refuses_to_crawl_into_an_archive_it_would_have_to_migrate(
     nodes: list[Node],
 ) -> None:
     """Alembic needs real files, the egg is zipped: the crawl fails and says what to run."""
-    job = nodes[0].schedule("sco", {**REPLAY_SETTINGS, "PRESSWATCH_REPLAY": "http://127.0.0.1:9"})
+    job = nodes[0].schedule("sco", **REPLAY_SETTINGS, PRESSWATCH_REPLAY="http://127.0.0.1:9")
     nodes[0].wait_finished({job})
     log = nodes[0].job_log("sco", job)
     assert "a crawl on a Scrapyd node does not migrate: run `presswatch db upgrade`" in log
@@ -126,7 +126,7 @@ def test_killing_a_node_kills_its_crawls(folder: Path) -> None:
         replay = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with scrapyd_nodes(folder / "doomed", 1) as (node,):
             deploy([node], egg_path(folder))
-            node.schedule("osce", {**REPLAY_SETTINGS, "PRESSWATCH_REPLAY": replay})
+            node.schedule("osce", **REPLAY_SETTINGS, PRESSWATCH_REPLAY=replay)
             pid = wait_running(node)
             node.kill()
             assert wait_gone(pid), f"crawl {pid} outlived its node"
@@ -141,7 +141,7 @@ def test_a_crawl_scheduled_on_a_node_archives_into_postgresql(pg_url: str, folde
             scrapyd_nodes(folder / "pg", 1, {"PRESSWATCH_DATABASE_URL": pg_url}) as (node,),
         ):
             deploy([node], egg_path(folder))
-            job = node.schedule("unodc", {**REPLAY_SETTINGS, "PRESSWATCH_REPLAY": replay.url})
+            job = node.schedule("unodc", **REPLAY_SETTINGS, PRESSWATCH_REPLAY=replay.url)
             node.wait_finished({job})
             log, listing = node.job_log("unodc", job), str(node.jobs())
             saved = {page.url for page in replay.snapshot.pages().values()}
