@@ -18,9 +18,10 @@ Per mode: the wall time from the first start to the last crawl noticed ended; re
 (each run's ``requests`` count, Scrapy's downloader/request_count); pages/s; releases
 archived (must be the snapshot's, none twice); CPU seconds of this process and of every
 process the mode started (the crawls, and the nodes with the crawls they reaped); and the
-scheduling overhead per job: from the mode's start to the crawl opening its run (start),
-and from the run closing to the mode noticing it (end). Scrapyd's poll_interval bounds the
-start delay; the daemon's listjobs polling the end delay.
+scheduling overhead per job: from the mode's start to each crawl opening its run (start,
+median/max of the four: process start included), and from the last run closing to the mode
+noticing the end (end: process exit included). Scrapyd's poll_interval adds to the start,
+the daemon's listjobs polling to the end.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def measured(url: str, began: datetime, ended: datetime) -> Measured:
     return Measured(
         rows, distinct, sum(int(r.counts.get("requests", 0)) for r in runs),
         [(_utc(r.started_at) - began).total_seconds() for r in runs],
-        [(ended - _utc(r.finished_at)).total_seconds() for r in runs if r.finished_at],
+        [(ended - max(_utc(r.finished_at) for r in runs if r.finished_at)).total_seconds()],
     )  # fmt: skip
 
 
