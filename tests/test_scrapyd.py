@@ -23,10 +23,11 @@ from sqlalchemy.engine import make_url
 
 from crawler.pipelines import ARCHIVE_SETTING as PIPELINE_ARCHIVE_SETTING
 from crawler.replay.server import ReplayServer, serve
-from presswatch.config import ConfigError, parse_config
+from presswatch.config import ConfigError, load_config, parse_config
 from scheduler.daemon import Daemon
 from scheduler.options import NodeConfig
-from scheduler.scrapyd import ARCHIVE_SETTING, Node as ApiNode, NodeError
+from scheduler.scrapyd import ARCHIVE_SETTING, NodeError
+from scheduler.scrapyd import Node as ApiNode
 from storage.db import archive_id, make_engine, open_archive
 from storage.models import CrawlRun, Release, ReleaseVersion
 
@@ -358,3 +359,18 @@ def test_node_tables_read() -> None:
     assert [n.url for n in scrapyd.nodes] == ["http://a:6800", "http://b:6800"]
     assert (scrapyd.nodes[1].slots, scrapyd.project, scrapyd.poll_interval) == (3, "pw", 0.5)
     assert "p" not in repr(scrapyd.nodes[1]).replace("http", "")
+
+
+def test_the_examples_scrapyd_lines_read(tmp_path: Path) -> None:
+    """The commented-out backend and [daemon.scrapyd] lines of the example, switched on."""
+    text = (Path(__file__).parent.parent / "presswatch.example.toml").read_text("utf-8")
+    head, rest = text.split("# [daemon.scrapyd]\n", 1)
+    table, tail = rest.split("\n\n", 1)
+    head = head.replace('# backend = "scrapyd"', 'backend = "scrapyd"')
+    on = "\n".join(line.removeprefix("# ") for line in table.splitlines())
+    (tmp_path / "on.toml").write_text(f"{head}[daemon.scrapyd]\n{on}\n\n{tail}", "utf-8")
+    daemon_config = load_config(tmp_path / "on.toml", ["osce", "sco", "unis", "unodc"]).daemon
+    assert daemon_config.backend == "scrapyd"
+    assert [(n.url, n.username, n.slots) for n in daemon_config.scrapyd.nodes] == [
+        ("http://scrapyd1:6800", None, 1), ("http://scrapyd2:6800", "pw", 4),
+    ]  # fmt: skip
