@@ -44,6 +44,7 @@ from scheduler.options import Config, SourceConfig
 from scheduler.runner import CrawlOptions, CrawlResult, LocalBackend
 from storage import notifications as store
 from storage.db import DatabaseError, archive_id, make_engine, upgrade
+from storage.source_lock import SourceLock
 
 log = logging.getLogger("presswatch.daemon")
 KEEP_LOGS = 10  # crawl logs kept per source
@@ -179,7 +180,7 @@ class Daemon:
             self.lock = ArchiveLock(engine)
             self.lock.acquire()  # DaemonRunning: another daemon runs on this archive
             self.sessions = sessionmaker(engine, expire_on_commit=False)
-            self._abort_stale_runs()
+            self._abort_stale_runs(engine)
             self.backend = self._make_backend(engine)
             self.notifier = Notifier(self.sessions, self.config.notify)
             self.notifier.start()
@@ -219,12 +220,15 @@ class Daemon:
         with self.sessions() as session:
             return due_time(source, store.last_finished(session, source.key), now)
 
-    def _abort_stale_runs(self) -> None:
+    def _abort_stale_runs(self, engine: Engine) -> None:
         """Runs left ``running`` by processes that are gone (a kill -9, a container kill)."""
         assert self.sessions is not None
         timeouts = {s.key: s.timeout for s in self.config.sources.values()}
+        host = socket.gethostname()
         with self.sessions.begin() as session:
-            for run in store.abort_stale_runs(session, socket.gethostname(), _alive, timeouts):
+            for run in store.abort_stale_runs(
+                session, host, _alive, timeouts, locked=lambda k: SourceLock(engine, k).held()
+            ):
                 log.warning("run %s of %s aborted: %s", run.id, run.source.key, run.health)
 
     # --- one run --------------------------------------------------------------------------

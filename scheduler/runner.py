@@ -224,7 +224,7 @@ class LocalBackend:
     ) -> CrawlResult:  # fmt: skip
         """``on_start`` gets a function that stops the crawl; ``avoid`` is for Scrapyd nodes."""
         started = (lambda proc: on_start(lambda: stop_crawl(proc))) if on_start else None
-        return run_crawl(source, options, log_path, timeout, on_start=started)
+        return run_crawl(source, options, log_path, timeout=timeout, on_start=started)
 
     def close(self) -> None:
         pass

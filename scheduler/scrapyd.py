@@ -192,7 +192,7 @@ class ScrapydBackend:
             "project": self.config.project, "jobid": job,
             "setting": [f"{k}={v}" for k, v in settings.items()], **options.spider_args(source),
         }  # fmt: skip
-        result = CrawlResult(source, None, 0, 0.0, Progress(), log_path, job=job)
+        result = CrawlResult(source, None, 0, 0.0, Progress(), log_path)
         try:
             node = self._schedule(options.spider(source), data, avoid or set(), deadline)
         except NoNode as exc:
@@ -200,7 +200,7 @@ class ScrapydBackend:
             result.failure = str(exc)
             result.seconds = time.monotonic() - start
             return result
-        result.node = node.url
+        result.job, result.node = job, node.url
         log.info("%s: job %s scheduled on %s in %.3fs", source, job, node.url,
                  time.monotonic() - start)  # fmt: skip
         if on_start:
@@ -260,7 +260,7 @@ class ScrapydBackend:
                 log.warning("%s: job %s on %s timed out after %gs: cancelling", source, job,
                             node.url, timeout)  # fmt: skip
                 cancelled = True
-                threading.Thread(target=self.cancel, args=(node, job), daemon=True).start()
+                self.cancel(node, job)  # returns once the job ended, or after SIGKILL
             elif cancelled and time.monotonic() >= deadline + 2 * STOP_GRACE + LOST_AFTER:
                 return _Ended(entry={}, timed_out=True,
                               problem="the cancelled job did not end on its node")  # fmt: skip

@@ -433,12 +433,13 @@ def run_of_job(session: Session, job: str) -> CrawlRun | None:
 
 def abort_stale_runs(
     session: Session, host: str, alive: Callable[[int], bool], timeouts: dict[str, float],
-    now: datetime | None = None,
+    now: datetime | None = None, locked: Callable[[str], bool] | None = None,
 ) -> list[CrawlRun]:  # fmt: skip
     """Mark ``running`` runs whose process is gone aborted, and return them.
 
-    Gone: a process of this ``host`` that is no longer ``alive``, or a run older than its
-    source's timeout (in ``timeouts``, seconds; a run of another host is only judged so).
+    Gone: a process of this ``host`` that is no longer ``alive``; a run of another host
+    (a Scrapyd node) whose source's crawl lock nobody holds (``locked``,
+    storage.source_lock); or a run older than its source's timeout (in ``timeouts``, seconds).
     """
     now = now or _now()
     stale = []
@@ -449,6 +450,8 @@ def abort_stale_runs(
         timeout = timedelta(seconds=timeouts.get(key, max(timeouts.values(), default=3600)))
         if run.host == host and run.pid is not None and not alive(run.pid):
             why = f"found dead: process {run.pid} on {host} is gone"
+        elif run.host != host and locked is not None and not locked(key):
+            why = f"found dead: no crawl of {key} holds its lock (run of {run.host})"
         elif run.started_at + timeout < now:
             why = f"found dead: still running after its {timeout.total_seconds():g}s timeout"
         else:
