@@ -17,17 +17,14 @@ import argparse
 import os
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from scrapyd_throughput import FAST, PG, fresh_schema
+from scrapyd_throughput import PG, fresh_schema, run_local
 from sqlalchemy import create_engine, text
 
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import serve
 from crawler.replay.synthetic import build_synthetic
-from crawler.sites import SITE_MODULES
-from scheduler.runner import CrawlOptions, run_crawl
 
 TABLES = """SELECT c.relname, c.reltuples::bigint, pg_relation_size(c.oid),
        coalesce(pg_total_relation_size(c.reltoastrelid), 0), pg_indexes_size(c.oid),
@@ -42,15 +39,7 @@ COLUMNS = ("raw_html", "body", "title", "metadata", "search_vector", "search_pai
 
 def crawl(snapshot: Path, db: str, work: Path) -> None:
     with serve(snapshot) as replay:
-        options = CrawlOptions(replay=replay.url, db=db, full=True, settings=FAST)
-
-        def one(key: str) -> None:
-            result = run_crawl(key, options, work / f"{key}.log", timeout=1800)
-            if not result.ok:
-                raise SystemExit(f"{key} crawl failed; log: {result.log_path}")
-
-        with ThreadPoolExecutor(len(SITE_MODULES)) as pool:
-            list(pool.map(one, SITE_MODULES))
+        run_local(db, replay.url, work)
 
 
 def report(db: str) -> None:

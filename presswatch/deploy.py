@@ -104,6 +104,8 @@ class Upload:
 def check_node_url(url: str) -> str:
     """The node's base URL without a trailing slash; ValueError naming the URL when not http(s)."""
     parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None:  # never echoed back
+        raise ValueError("a node URL with credentials: give them in the config's node table")
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise ValueError(f"not a Scrapyd node URL: {url!r} (e.g. http://scrapyd1:6800)")
     return url.strip().rstrip("/")

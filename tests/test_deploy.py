@@ -233,3 +233,5 @@ def test_deploy_needs_nodes_and_names_a_bad_one(tmp_path: Path) -> None:
     assert code == 1 and "no Scrapyd nodes: give --node URL" in output
     code, output = run_deploy("--config", str(empty), "--node", "scrapyd1:6800")
     assert code == 1 and "not a Scrapyd node URL: 'scrapyd1:6800'" in output
+    code, output = run_deploy("--config", str(empty), "--node", "http://pw:hush@scrapyd1:6800")
+    assert code == 1 and "credentials" in output and "hush" not in output
