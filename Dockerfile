@@ -32,8 +32,9 @@ EXPOSE 6800
 # Basic auth from the environment (SCRAPYD_USERNAME, SCRAPYD_PASSWORD; none when unset),
 # written where Scrapyd reads it, never into the image. The crawls get the archive from
 # PRESSWATCH_DATABASE_URL in this environment: never in a job's settings, listing or log.
-# docker-compose.yml's healthcheck asks daemonstatus.json.
-CMD ["sh", "-c", "umask 077 && printf '[scrapyd]\\nusername = %s\\npassword = %s\\n' \"$SCRAPYD_USERNAME\" \"$SCRAPYD_PASSWORD\" > \"$HOME/.scrapyd.conf\" && exec scrapyd"]
+# No pid file: one left by a killed container would stop the next start. docker-compose.yml's
+# healthcheck asks daemonstatus.json.
+CMD ["sh", "-c", "umask 077 && printf '[scrapyd]\\nusername = %s\\npassword = %s\\n' \"$SCRAPYD_USERNAME\" \"$SCRAPYD_PASSWORD\" > \"$HOME/.scrapyd.conf\" && exec scrapyd --pidfile="]
 
 # The daemon and the web view (the default target).
 FROM python:3.11-slim AS app
