@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from scrapyd_support import (
@@ -235,3 +237,33 @@ def test_deploy_needs_nodes_and_names_a_bad_one(tmp_path: Path) -> None:
     assert code == 1 and "not a Scrapyd node URL: 'scrapyd1:6800'" in output
     code, output = run_deploy("--config", str(empty), "--node", "http://pw:hush@scrapyd1:6800")
     assert code == 1 and "credentials" in output and "hush" not in output
+
+
+def test_the_node_image_command_gives_scrapyd_its_credentials(tmp_path: Path) -> None:
+    """The Dockerfile's node CMD, run here: Scrapyd asks for the environment's credentials."""
+    node_stage = (ROOT / "Dockerfile").read_text().split("AS node", 1)[1].split("\nFROM ", 1)[0]
+    command = json.loads(re.search(r"^CMD (\[.*\])$", node_stage, re.M)[1])
+    port = free_port()
+    (tmp_path / "scrapyd.conf").write_text(
+        f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "SCRAPYD_USERNAME": "pw", "SCRAPYD_PASSWORD": "a b",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/daemonstatus.json"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(url, auth=("pw", "a b"), timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, "no Scrapyd"
+                time.sleep(0.1)
+        assert answer.json()["status"] == "ok"
+        assert httpx.get(url, timeout=5).status_code == 401
+        assert oct((tmp_path / ".scrapyd.conf").stat().st_mode & 0o777) == "0o600"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
