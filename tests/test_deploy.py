@@ -36,7 +36,7 @@ from test_json_shapes import documented, same_shape
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import serve
 from presswatch.cli import main
-from presswatch.deploy import PROJECT, upload
+from presswatch.deploy import PACKAGES, PROJECT, upload
 from storage.db import open_archive
 from storage.models import CrawlRun, Release, Source
 
@@ -93,11 +93,21 @@ def test_the_egg_carries_the_packages_and_their_data(folder: Path) -> None:
 
 
 def test_scrapyd_deploy_builds_an_egg_from_scrapy_cfg(tmp_path: Path, folder: Path) -> None:
-    """`scrapyd-deploy --build-egg` (setup.py over pyproject.toml) packs the same modules."""
+    """`scrapyd-deploy --build-egg` (setup.py over pyproject.toml) packs the same modules.
+
+    It builds in the folder of scrapy.cfg: a copy of the project's files, not the checkout.
+    """
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("scrapy.cfg", "setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, project / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, project / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     script = Path(sys.executable).with_name("scrapyd-deploy")
     built = tmp_path / "deploy.egg"
     result = subprocess.run(
-        [str(script), "--build-egg", str(built)], cwd=ROOT, capture_output=True, text=True,
+        [str(script), "--build-egg", str(built)], cwd=project, capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
