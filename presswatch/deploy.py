@@ -145,13 +145,17 @@ def upload(
 
 
 def _delete_version(node: str, project: str, version: str, auth: tuple[str, str] | None) -> str:
-    """Remove one uploaded version; "" when done, else what went wrong."""
+    """Remove an upload Scrapyd kept; "" when done or never kept, else what went wrong."""
     try:
-        response = httpx.post(
+        deleted = httpx.post(
             f"{node}/delversion.json", data={"project": project, "version": version}, auth=auth,
             timeout=30,
         )  # fmt: skip
-        if response.status_code == 200 and response.json().get("status") == "ok":
+        if deleted.status_code == 200 and deleted.json().get("status") == "ok":
+            return ""
+        listed = httpx.get(f"{node}/listversions.json", params={"project": project}, auth=auth,
+                           timeout=30)  # fmt: skip
+        if version not in listed.json().get("versions", [version]):
             return ""
     except (httpx.TransportError, ValueError):
         pass

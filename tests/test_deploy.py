@@ -77,6 +77,8 @@ def test_upload_failures_name_the_node_and_the_reason(nodes: list[Node], folder:
     assert down.status == "unreachable" and not down.ok
     broken = upload(nodes[0].url, b"PK\x05\x06" + bytes(18), "2")  # an empty zip: no egg
     assert broken.status == "refused" and "BadEggError" in broken.message, broken.message
+    garbage = upload(nodes[0].url, b"not a zip", "3")  # refused before Scrapyd keeps it
+    assert garbage.status == "refused" and garbage.message.startswith("egg is not a ZIP file")
     assert nodes[0].get("listversions", project=PROJECT)["versions"] == ["1"]
 
 
