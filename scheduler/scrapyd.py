@@ -296,7 +296,7 @@ class ScrapydBackend:
             except httpx.HTTPError as exc:
                 problem = f"log not fetched from {node.url}{log_url}: {exc}"
         else:
-            problem = problem or f"{node.url} keeps no job logs (scrapyd.conf logs_dir)"
+            problem = problem or f"no job log on {node.url} (none written, or no logs_dir)"
         log_path.write_text(text + (f"\n[presswatch] {problem}\n" if problem else ""), "utf-8")
         return text
 

@@ -48,14 +48,6 @@ GRACE = 2.0
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Path, ReplayServer]]:
-    snapshot = tmp_path / "snapshot"
-    write_sco(snapshot, [sco_release(n) for n in range(1, 4)])
-    with serve(snapshot) as server:
-        yield snapshot, server
-
-
-@pytest.fixture
 def webhook() -> Iterator[Webhook]:
     hook = Webhook()
     yield hook
