@@ -23,7 +23,8 @@ RUN pip install ".[postgres,scrapyd]" && pip uninstall -y presswatch \
     && mkdir -p /scrapyd /etc/scrapyd && chown presswatch /scrapyd \
     && printf '%s\n' '[scrapyd]' 'bind_address = 0.0.0.0' 'http_port = 6800' \
        'eggs_dir = /scrapyd/eggs' 'logs_dir = /scrapyd/logs' 'dbs_dir = /scrapyd/dbs' \
-       'items_dir =' 'max_proc_per_cpu = 4' 'poll_interval = 1.0' 'jobs_to_keep = 20' 'finished_to_keep = 1000' \
+       'items_dir =' 'max_proc_per_cpu = 4' 'poll_interval = 1.0' 'jobs_to_keep = 20' \
+       'finished_to_keep = 1000' \
        > /etc/scrapyd/scrapyd.conf
 USER presswatch
 WORKDIR /scrapyd
