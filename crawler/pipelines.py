@@ -13,19 +13,24 @@ from collections import Counter
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
 
 from crawler.items import PageError, PageGone, PageNotModified, Release
 from crawler.sites import get_site
 from storage.archive import Archive, Outcome, ParsedRelease, Recorded
-from storage.db import open_archive
+from storage.db import archive_id, display_url, make_engine, upgrade
 from storage.outcome import RunOutcome, decide
+from storage.source_lock import SourceBusy, SourceLock
 
 logger = logging.getLogger(__name__)
 # Progress lines on stdout, read by scheduler.runner (which keeps its own copy of the prefix):
 # ``@progress {"run": id, "counts": {...}}``; the last one adds "status" and "reason".
 PROGRESS_PREFIX = "@progress "
+# The archive a crawl on a Scrapyd node must write to (storage.db.archive_id), set by the
+# daemon (scheduler.scrapyd keeps its own copy of the name): not a secret, unlike the URL.
+ARCHIVE_SETTING = "PRESSWATCH_ARCHIVE_ID"
 ERROR_KEYS = ("listing_errors", "page_errors", "write_errors")  # "errors" is their sum
 FALLBACK_SHARE_LIMIT = 0.5  # a run mostly read by the fallback means the site parser broke
 
@@ -81,31 +86,62 @@ class Coverage:
 class ArchivePipeline:
     """Records every item into the archive, one transaction per release."""
 
-    def __init__(self, crawler: Crawler, db_url: str | None, progress: bool = False) -> None:
+    def __init__(
+        self, crawler: Crawler, db_url: str | None, progress: bool = False,
+        archive: str | None = None,
+    ) -> None:  # fmt: skip
         self.crawler = crawler
         self.db_url = db_url
         self.progress = progress
+        self.expected_archive = archive
         self.counts: Counter[str] = Counter()
         self.run_id: int | None = None
         self.first_listing_error: str | None = None
+        self.lock: SourceLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
         db_url = settings.get("PRESSWATCH_DATABASE_URL")
-        return cls(crawler, db_url, settings.getbool("PRESSWATCH_PROGRESS"))
+        return cls(
+            crawler, db_url, settings.getbool("PRESSWATCH_PROGRESS"), settings.get(ARCHIVE_SETTING)
+        )
 
     def open_spider(self) -> None:
+        """Open the run, holding the source's lock (storage.source_lock).
+
+        Refused (CloseSpider): an archive other than the daemon's (nothing is written), or
+        another crawl of the source running (the run is recorded failed, "crawl refused").
+        """
         spider = self.crawler.spider
         self.source = getattr(spider, "source", spider.name)
         self.site = getattr(spider, "site", None) or get_site(self.source)
         self.coverage = Coverage(self.site.expected_coverage)
-        self.engine, sessions = open_archive(self.db_url)
-        self.archive = Archive(sessions)
+        self.engine = make_engine(self.db_url)
+        if self.expected_archive and (found := archive_id(self.engine)) != self.expected_archive:
+            self._refuse(f"{display_url(self.engine.url)} is not the daemon's archive "
+                         f"(its id is {found}, the daemon's {self.expected_archive})")  # fmt: skip
+            raise CloseSpider("wrong_archive")
+        upgrade(self.engine)
+        self.archive = Archive(sessionmaker(self.engine, expire_on_commit=False))
         self.archive.ensure_source(self.site.key, self.site.name, self.site.base_url)
-        self.run_id = self.archive.start_run(self.source)
+        lock, busy = SourceLock(self.engine, self.source), None
+        try:
+            lock.acquire()
+            self.lock = lock
+        except SourceBusy as exc:
+            busy = str(exc)
+        # Scrapyd's job id, as Scrapyd passes it (the spider argument ``_job``).
+        self.run_id = self.archive.start_run(self.source, job=getattr(spider, "_job", None))
         spider.run_id = self.run_id
         self._report()
+        if busy:
+            self._refuse(busy)
+            raise CloseSpider("source_busy")
+
+    def _refuse(self, why: str) -> None:
+        logger.error("%s crawl refused: %s", self.source, why)
+        self.crawler.stats.set_value("presswatch/refused", why)
 
     def process_item(self, item: Any) -> Any:
         try:
@@ -169,6 +205,17 @@ class ArchivePipeline:
         self.archive.add_error(self.run_id, url, reason)
 
     def close_spider(self) -> None:
+        if self.run_id is None:  # refused before opening a run: nothing to record
+            self.engine.dispose()
+            return
+        try:
+            self._close_run()
+        finally:
+            if self.lock is not None:  # held until the run is closed, or the close failed
+                self.lock.release()
+            self.engine.dispose()
+
+    def _close_run(self) -> None:
         stats = self.crawler.stats
         self.counts["requests"] = stats.get_value("downloader/request_count", 0)
         self.counts["skipped_non_html"] = stats.get_value("presswatch/skipped_non_html", 0)
@@ -200,8 +247,6 @@ class ArchivePipeline:
             logger.error("%s run %s left open, database unreachable: %s", self.source,
                          self.run_id, exc)  # fmt: skip
             return
-        finally:
-            self.engine.dispose()
         self._report(outcome)
         summary = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()) if v)
         level = logging.INFO if outcome.status == "ok" else logging.WARNING

@@ -32,6 +32,7 @@ COMMANDS = {
     "notify": "presswatch.notify_commands:notify",
     "discover": "presswatch.discover:discover_command",
     "check": "presswatch.check_command:check",
+    "deploy": "presswatch.deploy_command:deploy",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -53,6 +54,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "notify": "Try a notification target, or see what waits to be sent.",
     "discover": "Find a site's feeds and sitemaps and print a ready [sources.KEY] block for it.",
     "check": "Fetch a source's start page and newest releases and report anything wrong.",
+    "deploy": "Build presswatch's egg once and upload it to every Scrapyd node; exit 1 if one failed.",
 }
 
 

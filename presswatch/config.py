@@ -24,8 +24,10 @@ from scheduler.options import (
     Config,
     DaemonConfig,
     Digest,
+    NodeConfig,
     NotifyConfig,
     Schedule,
+    ScrapydConfig,
     SourceConfig,
     TargetConfig,
     Watch,
@@ -38,6 +40,7 @@ SITE_KINDS = ("feed", "sitemap", "listing")  # crawler.sites.configured.KINDS (t
 TARGET_TYPES = ("log", "webhook", "apprise")
 MATCH_MODES = ("text", "changed")
 HEALTH_MODES = ("also", "only", "never")
+BACKENDS = ("local", "scrapyd")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _SETTING_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _TARGET_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
@@ -452,17 +455,60 @@ def _crawl(t: _Table) -> dict[str, str]:
     return {SETTING: contact} if contact else {}
 
 
+def _node(value: Any, key: str) -> NodeConfig:
+    """A Scrapyd node: its URL, or a table with url, username, password, slots."""
+    t = _Table({"url": value} if isinstance(value, str) else value, key)
+    url = t.string("url", None)
+    _http_url(url, t.key("url"), "a Scrapyd node")
+    assert url is not None
+    if "@" in urlsplit(url).netloc:
+        raise ConfigError(f"{t.key('url')}: give the credentials as username and password")
+    username, password = t.string("username", None), t.string("password", None)
+    if password is not None and username is None:
+        raise ConfigError(f"{t.key('password')}: a password needs a username")
+    slots = t.number("slots", NodeConfig.slots, minimum=1, integer=True)
+    t.finish()
+    return NodeConfig(url=url.rstrip("/"), username=username, password=password, slots=slots)
+
+
+def _scrapyd(t: _Table, backend: str) -> ScrapydConfig:
+    nodes = t.raw("nodes", [])
+    if not isinstance(nodes, list):
+        raise ConfigError(f"{t.key('nodes')}: expected a list of node URLs or tables")
+    config = ScrapydConfig(
+        nodes=tuple(_node(n, f"{t.key('nodes')}[{i}]") for i, n in enumerate(nodes)),
+        project=t.string("project", ScrapydConfig.project) or ScrapydConfig.project,
+        poll_interval=t.duration("poll_interval", ScrapydConfig.poll_interval, minimum=0.05)
+        or ScrapydConfig.poll_interval,
+        request_timeout=t.duration(
+            "request_timeout", ScrapydConfig.request_timeout, minimum=0.1
+        ) or ScrapydConfig.request_timeout,
+    )  # fmt: skip
+    urls = [n.url for n in config.nodes]
+    if dup := next((u for u in urls if urls.count(u) > 1), None):
+        raise ConfigError(f"{t.key('nodes')}: {dup} is listed twice")
+    if backend == "scrapyd" and not config.nodes:
+        raise ConfigError(f"{t.key('nodes')}: the scrapyd backend needs at least one node")
+    t.finish()
+    return config
+
+
 def _daemon(t: _Table) -> DaemonConfig:
     log_dir = t.string("log_dir", None)
     replay = t.string("replay", None)
     if replay is not None:
         _http_url(replay, t.key("replay"), "the replay server")
+    backend = t.string("backend", DaemonConfig.backend)
+    if backend not in BACKENDS:
+        raise ConfigError(f"{t.key('backend')}: {backend!r} is not one of {', '.join(BACKENDS)}")
     config = DaemonConfig(
         max_parallel=t.number("max_parallel", DaemonConfig.max_parallel, minimum=1, integer=True),
         shutdown_grace=t.duration("shutdown_grace", DaemonConfig.shutdown_grace) or 0.0,
         health_after=t.number("health_after", DaemonConfig.health_after, minimum=1, integer=True),
         replay=replay,
         log_dir=Path(log_dir).expanduser() if log_dir else None,
+        backend=backend or DaemonConfig.backend,
+        scrapyd=_scrapyd(t.table("scrapyd"), backend or DaemonConfig.backend),
     )
     t.finish()
     return config

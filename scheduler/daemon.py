@@ -2,7 +2,8 @@
 
 APScheduler 3 (BackgroundScheduler; the main thread waits for a signal) runs one job per
 source, at most one at a time (max_instances=1), late runs coalesced into one. Each run is a
-`scrapy crawl` subprocess (scheduler.runner) with the source's timeout; when the process is
+`scrapy crawl` subprocess (scheduler.runner) or a job on a Scrapyd node (scheduler.scrapyd,
+``daemon.backend = "scrapyd"``) with the source's timeout; when the process is
 killed or crashes, the run it left open, or a new one, is recorded as failed
 (storage.outcome); runs left ``running`` by a daemon or crawl that died are marked aborted
 at start. When a source is due comes from its newest finished CrawlRun, not from a job
@@ -17,7 +18,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor as Pool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -41,9 +41,10 @@ from scheduler.health import check_health
 from scheduler.lock import ArchiveLock, DaemonRunning
 from scheduler.notify import Notifier
 from scheduler.options import Config, SourceConfig
-from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
+from scheduler.runner import CrawlOptions, CrawlResult, LocalBackend
 from storage import notifications as store
-from storage.db import DatabaseError, make_engine, upgrade
+from storage.db import DatabaseError, archive_id, make_engine, upgrade
+from storage.source_lock import SourceLock
 
 log = logging.getLogger("presswatch.daemon")
 KEEP_LOGS = 10  # crawl logs kept per source
@@ -79,6 +80,24 @@ def due_time(source: SourceConfig, last: datetime | None, now: datetime) -> date
     return last + timedelta(seconds=source.schedule.interval or 0)
 
 
+class CrawlBackend(Protocol):
+    """Runs one crawl to its end (scheduler.runner.LocalBackend, scheduler.scrapyd)."""
+
+    retries: int  # further tries of a crawl whose job was lost (its node died)
+
+    def run(
+        self,
+        source: str,
+        options: CrawlOptions,
+        log_path: Path,
+        timeout: float | None = None,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
+        avoid: set[str] | None = None,
+    ) -> CrawlResult: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class RunEnd:
     """How a crawl process ended, kept to be written when the database is back."""
@@ -87,10 +106,12 @@ class RunEnd:
     started: datetime
     ended: datetime
     counts: dict[str, int]
-    pid: int
+    pid: int | None
     run_id: int | None = None
     failure: str | None = None
     aborted: str | None = None
+    job: str | None = None
+    node: str | None = None
 
 
 def _alive(pid: int) -> bool:
@@ -132,7 +153,8 @@ class Daemon:
         self.sessions: sessionmaker[Session] | None = None
         self.notifier: Notifier | None = None
         self.lock: ArchiveLock | None = None
-        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.backend: CrawlBackend | None = None
+        self._procs: dict[str, Callable[[], None]] = {}  # how to stop each running crawl
         self._stopped: set[str] = set()  # sources whose crawl the daemon stopped
         self._delay: dict[str, float] = {}  # seconds from due time to submission, per source
         self._active = 0
@@ -158,7 +180,8 @@ class Daemon:
             self.lock = ArchiveLock(engine)
             self.lock.acquire()  # DaemonRunning: another daemon runs on this archive
             self.sessions = sessionmaker(engine, expire_on_commit=False)
-            self._abort_stale_runs()
+            self._abort_stale_runs(engine)
+            self.backend = self._make_backend(engine)
             self.notifier = Notifier(self.sessions, self.config.notify)
             self.notifier.start()
         except SQLAlchemyError as exc:
@@ -168,6 +191,15 @@ class Daemon:
             self.close(engine)
             raise
         self.engine = engine
+
+    def _make_backend(self, engine: Engine) -> CrawlBackend:
+        if self.config.daemon.backend != "scrapyd":
+            return LocalBackend()
+        from scheduler.scrapyd import ScrapydBackend  # httpx only where it is needed
+
+        archive = archive_id(engine)
+        assert archive is not None  # migration 0009 gave the archive its id
+        return ScrapydBackend(self.config.daemon.scrapyd, engine, archive, self.stop)
 
     def open_patiently(self) -> bool:
         """Open the archive, retrying with backoff until it answers or the daemon stops."""
@@ -188,12 +220,15 @@ class Daemon:
         with self.sessions() as session:
             return due_time(source, store.last_finished(session, source.key), now)
 
-    def _abort_stale_runs(self) -> None:
+    def _abort_stale_runs(self, engine: Engine) -> None:
         """Runs left ``running`` by processes that are gone (a kill -9, a container kill)."""
         assert self.sessions is not None
         timeouts = {s.key: s.timeout for s in self.config.sources.values()}
+        host = socket.gethostname()
         with self.sessions.begin() as session:
-            for run in store.abort_stale_runs(session, socket.gethostname(), _alive, timeouts):
+            for run in store.abort_stale_runs(
+                session, host, _alive, timeouts, locked=lambda k: SourceLock(engine, k).held()
+            ):
                 log.warning("run %s of %s aborted: %s", run.id, run.source.key, run.health)
 
     # --- one run --------------------------------------------------------------------------
@@ -215,18 +250,27 @@ class Daemon:
             self._active += 1
         try:
             self._record_unrecorded()
-            result = run_crawl(
-                key, self.crawl_options(source), self._log_path(key), timeout=source.timeout,
-                on_start=lambda proc: self._procs.__setitem__(key, proc),
-            )  # fmt: skip
-            self._procs.pop(key, None)
-            report = self._settle(key, source, result, started)
-            report.delay = self._delay.pop(key, None)  # the listener has long run by now
-            report.seconds = time.monotonic() - started_mono
-            self._log_report(report, result)
-            self.reports.append(report)
-            if self.on_report:
-                self.on_report(report)
+            assert self.backend is not None
+            delay = self._delay.pop(key, None)  # the listener has long run by now
+            avoid: set[str] = set()
+            for attempt in range(self.backend.retries + 1):
+                result = self.backend.run(
+                    key, self.crawl_options(source), self._log_path(key), timeout=source.timeout,
+                    on_start=lambda stop: self._procs.__setitem__(key, stop), avoid=avoid,
+                )  # fmt: skip
+                self._procs.pop(key, None)
+                report = self._settle(key, source, result, started)
+                report.delay = delay
+                report.seconds = time.monotonic() - started_mono
+                self._log_report(report, result)
+                self.reports.append(report)
+                if self.on_report:
+                    self.on_report(report)
+                if not result.lost or attempt == self.backend.retries or self.stop.is_set():
+                    break
+                log.warning("%s: retrying on another node (%s)", key, result.failure)
+                avoid.add(result.node or "")
+                started_mono, started = time.monotonic(), _now()
             self.flush()
             return report
         finally:
@@ -236,11 +280,14 @@ class Daemon:
     def _settle(
         self, key: str, source: SourceConfig, result: CrawlResult, started: datetime
     ) -> RunReport:
-        end = RunEnd(key, started, _now(), result.counts, result.pid, result.run_id)
+        end = RunEnd(key, started, _now(), result.counts, result.pid, result.run_id,
+                     job=result.job, node=result.node)  # fmt: skip
         if result.returncode is None:
-            end.failure = f"killed after its {source.timeout:g}s timeout"
+            end.failure = result.failure or f"killed after its {source.timeout:g}s timeout"
         elif key in self._stopped and result.progress.status is None:
             end.aborted = "stopped at shutdown"  # (one stopped after closing its run is done)
+        elif result.failure:
+            end.failure = result.failure
         elif not result.ok:
             end.failure = f"crawl exited with {result.returncode}; log: {result.log_path}"
         try:
@@ -256,7 +303,8 @@ class Daemon:
         with self.sessions.begin() as session:
             run = store.settle_run(
                 session, end.key, end.started, end.ended, end.counts, pid=end.pid,
-                run_id=end.run_id, failure=end.failure, aborted=end.aborted,
+                run_id=end.run_id, failure=end.failure, aborted=end.aborted, job=end.job,
+                node=end.node,
             )  # fmt: skip
             check_health(session, end.key, self.config.daemon.health_after)
             return run.status, dict(run.counts or {})
@@ -413,12 +461,15 @@ class Daemon:
 
     def _stop_crawls(self) -> None:
         """Stop every running crawl (in the background); their runs are recorded aborted."""
-        for key, proc in list(self._procs.items()):
+        for key, stop in list(self._procs.items()):
             self._stopped.add(key)
-            threading.Thread(target=stop_crawl, args=(proc,), daemon=True).start()
+            threading.Thread(target=stop, daemon=True).start()
 
     def close(self, engine: Engine | None = None) -> None:
         """Release the archive lock and the engine (``engine``: one that failed to open)."""
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
         if self.lock is not None:
             self.lock.release()
             self.lock = None

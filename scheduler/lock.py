@@ -19,10 +19,11 @@ import os
 from contextlib import suppress
 from pathlib import Path
 from typing import IO
-from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import URL, Connection, Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import sqlite_file
 
 ADVISORY_KEY = "hashtext('presswatch-daemon:' || current_schema())"
 # The session holding that lock: pg_locks splits a bigint key into classid (high) and objid.
@@ -117,18 +118,6 @@ class ArchiveLock:
             self._conn.invalidate()  # closes the session for good (not back to the pool),
             self._conn.close()  # which releases the advisory lock
             self._conn = None
-
-
-def sqlite_file(url: URL) -> Path | None:
-    """The real file of a SQLite URL (symlinks and ``file:`` URIs resolved); None in memory."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    database = url.database
-    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
-        if url.query.get("mode") == "memory" or database == "file::memory:":
-            return None
-        database = unquote(urlsplit(database).path)
-    return Path(database).expanduser().resolve()
 
 
 def _alive(pid: int) -> bool:

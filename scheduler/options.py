@@ -105,12 +105,35 @@ class TargetConfig:
 
 
 @dataclass(frozen=True)
+class NodeConfig:
+    """One Scrapyd node: its URL, optional basic auth, and how many crawls it takes at once."""
+
+    url: str
+    username: str | None = None
+    password: str | None = None
+    slots: int = 1  # Scrapyd does not report its max_proc: at most this many jobs sent to it
+
+    def __repr__(self) -> str:  # never the password
+        return f"NodeConfig(url={self.url!r}, username={self.username!r}, slots={self.slots})"
+
+
+@dataclass(frozen=True)
+class ScrapydConfig:
+    nodes: tuple[NodeConfig, ...] = ()
+    project: str = "presswatch"  # the project deployed to the nodes (scrapy.cfg [deploy])
+    poll_interval: float = 2.0  # how often a running job is looked at (listjobs.json)
+    request_timeout: float = 10.0  # one HTTP request to a node
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     max_parallel: int = 2  # crawls running at once
     shutdown_grace: float = 30.0  # on SIGTERM, running crawls get this long before a kill
     health_after: int = 3  # consecutive failed or unhealthy runs before one alert
     replay: str | None = None  # fetch every page from this replay server (offline, tests)
     log_dir: Path | None = None  # crawl logs; None: the user's log directory
+    backend: str = "local"  # local: subprocesses; scrapyd: jobs on Scrapyd nodes
+    scrapyd: ScrapydConfig = field(default_factory=ScrapydConfig)
 
 
 @dataclass(frozen=True)

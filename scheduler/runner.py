@@ -65,29 +65,43 @@ class CrawlOptions:
     jobdir: Path | None = None  # where a --full backfill keeps its state to resume
     settings: dict[str, str] = field(default_factory=dict)
 
-    def command(self, source: str) -> list[str]:
-        """The crawl's command line: a configured source (its definition in the settings as
-        PRESSWATCH_SITE) is crawled by the generic spider, ``scrapy crawl site -a source=KEY``."""
-        spider, arguments = spider_for(source, self.settings)
-        cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
-        for name, value in arguments.items():
-            cmd += ["-a", f"{name}={value}"]
-        cmd += ["-s", "PRESSWATCH_PROGRESS=1"]
+    def spider(self, source: str) -> str:
+        """The spider that crawls ``source``: a configured source (its definition in the
+        settings as PRESSWATCH_SITE) is crawled by the generic spider ``site``."""
+        return spider_for(source, self.settings)[0]
+
+    def scrapy_settings(self, source: str) -> dict[str, str]:
+        """The Scrapy settings of the crawl (``-s``, or Scrapyd's ``setting=``)."""
+        settings = {}
         if self.replay:
-            cmd += ["-s", f"PRESSWATCH_REPLAY={self.replay}", "-s", "DOWNLOAD_DELAY=0",
-                    "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0.2"]  # fmt: skip
-        for key, value in self.settings.items():
-            cmd += ["-s", f"{key}={value}"]
+            settings.update(PRESSWATCH_REPLAY=self.replay, DOWNLOAD_DELAY="0",
+                            AUTOTHROTTLE_ENABLED="0", RETRY_BACKOFF_BASE="0.2")  # fmt: skip
+        settings.update(self.settings)
         if self.revisit_all:
-            cmd += ["-s", "PRESSWATCH_REVISIT_ALL=1"]
+            settings["PRESSWATCH_REVISIT_ALL"] = "1"
+        if self.full and self.jobdir:
+            settings["JOBDIR"] = str(self.jobdir / source)
+        return settings
+
+    def spider_args(self, source: str) -> dict[str, str]:
+        """The spider's arguments (``-a``, or Scrapyd's extra parameters); ``source=KEY``
+        for the generic spider."""
+        args = dict(spider_for(source, self.settings)[1])
         if self.full:
-            cmd += ["-a", "full=1"]
-            if self.jobdir:
-                cmd += ["-s", f"JOBDIR={self.jobdir / source}"]
+            args["full"] = "1"
         elif self.max_pages is not None:
-            cmd += ["-a", f"max_pages={self.max_pages}"]
+            args["max_pages"] = str(self.max_pages)
         if self.since:
-            cmd += ["-a", f"since={self.since}"]
+            args["since"] = self.since
+        return args
+
+    def command(self, source: str) -> list[str]:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", self.spider(source)]
+        settings = {"PRESSWATCH_PROGRESS": "1", **self.scrapy_settings(source)}
+        for key, value in settings.items():
+            cmd += ["-s", f"{key}={value}"]
+        for key, value in self.spider_args(source).items():
+            cmd += ["-a", f"{key}={value}"]
         return cmd
 
     def env(self) -> dict[str, str]:
@@ -122,12 +136,18 @@ class Progress:
 
 @dataclass
 class CrawlResult:
+    """How one crawl ended, whichever backend ran it (this module, scheduler.scrapyd)."""
+
     source: str
-    pid: int  # the crawl's process: its run records it
+    pid: int | None  # the crawl's process: its run records it
     returncode: int | None  # None: killed after the timeout
     seconds: float
     progress: Progress
     log_path: Path
+    failure: str | None = None  # why it did not end well, when the backend knows better
+    job: str | None = None  # Scrapyd: the job and the node it ran as
+    node: str | None = None
+    lost: bool = False  # Scrapyd: the job ended without closing its run (worth a retry)
 
     @property
     def ok(self) -> bool:
@@ -194,3 +214,21 @@ def stop_crawl(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+class LocalBackend:
+    """The local crawl backend: each crawl a subprocess of the daemon (run_crawl)."""
+
+    retries = 0  # a crawl that died is not tried again at once
+
+    def run(
+        self, source: str, options: CrawlOptions, log_path: Path, timeout: float | None = None,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
+        avoid: set[str] | None = None,
+    ) -> CrawlResult:  # fmt: skip
+        """``on_start`` gets a function that stops the crawl; ``avoid`` is for Scrapyd nodes."""
+        started = (lambda proc: on_start(lambda: stop_crawl(proc))) if on_start else None
+        return run_crawl(source, options, log_path, timeout=timeout, on_start=started)
+
+    def close(self) -> None:
+        pass

@@ -422,8 +422,12 @@ def mark_removed(
     return mark_missing(session, url, run_id, now, strikes=1)
 
 
-def start_run(session: Session | Connection, source: str, now: datetime | None = None) -> int:
-    """Open a run, owned by this process (its pid and host tell a dead run from a live one)."""
+def start_run(
+    session: Session | Connection, source: str, now: datetime | None = None,
+    job: str | None = None,
+) -> int:  # fmt: skip
+    """Open a run, owned by this process (its pid and host tell a dead run from a live one);
+    ``job``: the Scrapyd job it runs as."""
     source_id = ensure_source(session, source)
     return session.scalar(
         insert(CrawlRun)
@@ -435,6 +439,7 @@ def start_run(session: Session | Connection, source: str, now: datetime | None =
             coverage={},
             pid=os.getpid(),
             host=socket.gethostname(),
+            job=job,
         )  # fmt: skip
         .returning(CrawlRun.id)
     )
@@ -518,8 +523,8 @@ class Archive:
     ) -> Recorded | None:
         return self._in_transaction(mark_removed, url, run_id, now)
 
-    def start_run(self, source: str, now: datetime | None = None) -> int:
-        return self._in_transaction(start_run, source, now)
+    def start_run(self, source: str, now: datetime | None = None, job: str | None = None) -> int:
+        return self._in_transaction(start_run, source, now, job)
 
     def add_error(self, run_id: int, url: str, reason: str, now: datetime | None = None) -> None:
         self._in_transaction(add_error, run_id, url, reason, now)

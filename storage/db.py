@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from platformdirs import user_data_path
 from sqlalchemy import Engine, create_engine, event, text
@@ -128,8 +129,12 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def schema_head() -> str:
-    """The newest migration's revision: migrations are named ``<revision>_<what>.py``."""
-    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+    """The newest migration's revision: migrations are named ``<revision>_<what>.py``.
+
+    Read as package resources, so a crawl from a zipped Scrapyd egg knows it too.
+    """
+    versions = files("storage.migrations").joinpath("versions").iterdir()
+    return max(p.name.split("_", 1)[0] for p in versions if re.fullmatch(r"\d+_\w+\.py", p.name))
 
 
 def schema_revision(engine: Engine) -> str | None:
@@ -143,8 +148,15 @@ def schema_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to the newest migration; True when anything was applied."""
     try:
-        if schema_revision(engine) == schema_head():
+        revision = schema_revision(engine)
+        if revision == schema_head():
             return False
+        if not MIGRATIONS.is_dir():  # a zipped egg on a Scrapyd node: Alembic needs files
+            found = f"at schema {revision}" if revision else "empty"
+            raise DatabaseError(
+                f"{display_url(engine.url)} is {found}, not {schema_head()}, and a crawl on a "
+                "Scrapyd node does not migrate: run `presswatch db upgrade` first"
+            )
         from alembic import command
 
         command.upgrade(alembic_config(engine), "head")
@@ -225,6 +237,26 @@ def describe_error(exc: BaseException, url: URL | None = None) -> str:
     if (isinstance(exc, DBAPIError) and exc.connection_invalidated) or "connect" in reason:
         return f"cannot reach the database {display_url(url)}: {reason}"
     return f"database error: {reason}"
+
+
+def archive_id(engine: Engine) -> str | None:
+    """The archive's identity (migration 0009); None for an archive without one (or empty)."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "archive_identity"):
+            return None
+        return conn.execute(text("SELECT id FROM archive_identity")).scalar()
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The real file of a SQLite URL (symlinks and ``file:`` URIs resolved); None in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = url.database
+    if str(url.query.get("uri", "")).lower() in ("true", "1") and database.startswith("file:"):
+        if url.query.get("mode") == "memory" or database == "file::memory:":
+            return None
+        database = unquote(urlsplit(database).path)
+    return Path(database).expanduser().resolve()
 
 
 def _first_line(exc: BaseException) -> str:

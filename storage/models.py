@@ -129,11 +129,21 @@ class CrawlRun(Base):
     health: Mapped[str | None] = mapped_column(Text)  # the outcome's reason
     pid: Mapped[int | None]  # the process running it, on ``host``: a dead one is aborted
     host: Mapped[str | None] = mapped_column(String(255))
+    job: Mapped[str | None] = mapped_column(String(64), index=True)  # its Scrapyd job id
+    node: Mapped[str | None] = mapped_column(String(255))  # the Scrapyd node that ran it
 
     source: Mapped[Source] = relationship()
     errors: Mapped[list[CrawlError]] = relationship(back_populates="run", order_by="CrawlError.id")
 
     __table_args__ = (Index("ix_crawl_run_source_started", "source_id", "started_at"),)
+
+
+class ArchiveIdentity(Base):
+    """One random id per archive (migration 0009): crawls on Scrapyd nodes check it."""
+
+    __tablename__ = "archive_identity"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
 
 
 class CrawlError(Base):

@@ -389,30 +389,34 @@ def _close(
 def settle_run(
     session: Session, source: str, started: datetime, ended: datetime, counts: dict[str, int],
     *, pid: int | None, run_id: int | None = None, failure: str | None = None,
-    aborted: str | None = None,
+    aborted: str | None = None, job: str | None = None, node: str | None = None,
 ) -> CrawlRun:  # fmt: skip
     """Close the crawl's run after its process ended, and return it.
 
-    The crawl's run is ``run_id`` when the crawl reported it, else the run its process
-    (``pid`` on this host, since ``started``) opened. ``failure``: the process crashed or
-    was killed; ``aborted``: a user stopped it. A run the crawl left open is failed (it
-    could not record its end); when the crawl opened none, a failed (or aborted) run is
-    written.
+    The crawl's run is ``run_id`` when the crawl reported it, else the run of its Scrapyd
+    ``job``, else the run its process (``pid`` on this host, since ``started``) opened.
+    ``failure``: the process crashed or was killed; ``aborted``: a user stopped it. A run the
+    crawl left open is failed (it could not record its end); when the crawl opened none, a
+    failed (or aborted) run is written. ``node``: the Scrapyd node it ran on, recorded.
     """
     query = select(CrawlRun).join(Source).where(Source.key == source).order_by(CrawlRun.id)
     if run_id is not None:
         query = query.where(CrawlRun.id == run_id)
+    elif job is not None:
+        query = query.where(CrawlRun.job == job)
     else:
         query = query.where(CrawlRun.pid == pid, CrawlRun.host == socket.gethostname(),
                             CrawlRun.started_at >= started)  # fmt: skip
     runs = list(session.scalars(query))
     if not runs:
         ensure_source(session, source)
-        run = session.get_one(CrawlRun, start_run(session, source, now=started))
+        run = session.get_one(CrawlRun, start_run(session, source, now=started, job=job))
+        run.node = node
         _close(session, run, counts, ended, aborted=aborted,
                failure=failure or "the crawl recorded no run (see its log)")  # fmt: skip
         return run
     for run in runs:
+        run.node = node or run.node
         if aborted and run.status != "aborted":
             _close(session, run, counts, ended, aborted=aborted)
         elif run.status == "running" or (failure and run.status != "failed"):
@@ -422,14 +426,20 @@ def settle_run(
     return runs[-1]
 
 
+def run_of_job(session: Session, job: str) -> CrawlRun | None:
+    """The run a crawl started as Scrapyd job ``job`` opened, if it did."""
+    return session.scalar(select(CrawlRun).where(CrawlRun.job == job).order_by(CrawlRun.id))
+
+
 def abort_stale_runs(
     session: Session, host: str, alive: Callable[[int], bool], timeouts: dict[str, float],
-    now: datetime | None = None,
+    now: datetime | None = None, locked: Callable[[str], bool] | None = None,
 ) -> list[CrawlRun]:  # fmt: skip
     """Mark ``running`` runs whose process is gone aborted, and return them.
 
-    Gone: a process of this ``host`` that is no longer ``alive``, or a run older than its
-    source's timeout (in ``timeouts``, seconds; a run of another host is only judged so).
+    Gone: a process of this ``host`` that is no longer ``alive``; a run of another host
+    (a Scrapyd node) whose source's crawl lock nobody holds (``locked``,
+    storage.source_lock); or a run older than its source's timeout (in ``timeouts``, seconds).
     """
     now = now or _now()
     stale = []
@@ -440,6 +450,8 @@ def abort_stale_runs(
         timeout = timedelta(seconds=timeouts.get(key, max(timeouts.values(), default=3600)))
         if run.host == host and run.pid is not None and not alive(run.pid):
             why = f"found dead: process {run.pid} on {host} is gone"
+        elif run.host != host and locked is not None and not locked(key):
+            why = f"found dead: no crawl of {key} holds its lock (run of {run.host})"
         elif run.started_at + timeout < now:
             why = f"found dead: still running after its {timeout.total_seconds():g}s timeout"
         else:

@@ -96,3 +96,16 @@ def web_client(web_archive: tuple[str, int]) -> Iterator[Any]:
     engine, sessions = open_read_only(web_archive[0])
     yield TestClient(create_app(sessions, CONFIG))
     engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[tuple[Any, Any]]:
+    """A three-release SCO snapshot served on 127.0.0.1: its folder and the replay server."""
+    from daemon_support import sco_release, write_sco
+
+    from crawler.replay.server import serve
+
+    snapshot = tmp_path / "snapshot"
+    write_sco(snapshot, [sco_release(n) for n in range(1, 4)])
+    with serve(snapshot) as server:
+        yield snapshot, server

@@ -222,7 +222,8 @@ def test_crawl_of_a_killed_parent_dies_and_its_secret_stays_off_its_command_line
 
 
 def test_two_crawls_at_once_each_report_their_own_run(tmp_path: Path) -> None:
-    """An incremental crawl and a --full backfill of one source at once."""
+    """An incremental crawl and a --full backfill of one source at once: the one that comes
+    second is refused by the source's lock (storage/source_lock.py), with a run of its own."""
     snapshot = tmp_path / "snapshot"
     write_sco(snapshot, [sco_release(n) for n in range(1, 4)])
     db = f"sqlite:///{tmp_path / 'a.db'}"
@@ -236,5 +237,6 @@ def test_two_crawls_at_once_each_report_their_own_run(tmp_path: Path) -> None:
         outs = [c.communicate(timeout=90)[0] for c in crawls]
     reported = sorted(int(re.search(r"sco: run (\d+),", out)[1]) for out in outs)  # type: ignore[index]
     assert reported == [r.id for r in runs(db)] and len(set(reported)) == 2, outs
-    assert [c.returncode for c in crawls] == [0, 0], outs
+    assert sorted(c.returncode for c in crawls) == [0, 1], outs
+    assert sum("crawl refused: another crawl of sco holds its lock" in o for o in outs) == 1
     assert_archived_once(db, 3)

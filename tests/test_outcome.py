@@ -176,7 +176,7 @@ def test_daemon_once_exits_non_zero_after_a_bad_run(
         progress = runner.Progress(run_id, {"items": 1}, status, "2 of 4 failed")
         return runner.CrawlResult(source, os.getpid(), 0, 0.1, progress, log_path)
 
-    monkeypatch.setattr(daemon_module, "run_crawl", crawl)
+    monkeypatch.setattr(runner, "run_crawl", crawl)
     monkeypatch.setattr(daemon_module.Daemon, "_install_signals", lambda _self: None)
     assert daemon_module.Daemon(config, log_dir=tmp_path).run_once() == code
     assert [r.status for r in _runs(db)] == [status]
