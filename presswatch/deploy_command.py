@@ -9,8 +9,8 @@ import click
 
 from presswatch.config import Config
 from presswatch.context import Context, pass_context
-from presswatch.daemon_commands import CONFIG_OPTION, _config
 from presswatch.deploy import Upload, build_egg, check_node_url, egg_version, upload
+from presswatch.sources import CONFIG_OPTION, read_config
 from scheduler.options import NodeConfig
 
 
@@ -38,7 +38,7 @@ def _targets(config: Config, given: tuple[str, ...]) -> list[NodeConfig]:
 @pass_context
 def deploy(obj: Context, config_path: Path | None, nodes: tuple[str, ...], as_json: bool) -> None:
     """Build presswatch's egg once and upload it to every Scrapyd node; exit 1 if one failed."""
-    config = _config(config_path)
+    config = read_config(config_path)
     targets = _targets(config, nodes)
     project = config.daemon.scrapyd.project
     version = egg_version()

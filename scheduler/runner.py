@@ -97,11 +97,11 @@ class CrawlOptions:
 
     def command(self, source: str) -> list[str]:
         cmd = [sys.executable, "-m", "scrapy", "crawl", self.spider(source)]
+        for key, value in self.spider_args(source).items():
+            cmd += ["-a", f"{key}={value}"]
         settings = {"PRESSWATCH_PROGRESS": "1", **self.scrapy_settings(source)}
         for key, value in settings.items():
             cmd += ["-s", f"{key}={value}"]
-        for key, value in self.spider_args(source).items():
-            cmd += ["-a", f"{key}={value}"]
         return cmd
 
     def env(self) -> dict[str, str]:
