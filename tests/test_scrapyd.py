@@ -260,6 +260,30 @@ def test_a_node_of_another_archive_is_refused_and_nothing_leaks(
     assert SECRET not in (nodes[0].folder / "scrapyd.out").read_text()  # its command lines
 
 
+def test_a_run_refused_by_its_node_is_failed_and_tried_once_more(
+    nodes: list[Node], archive: str, site: tuple[Path, ReplayServer], tmp_path: Path
+) -> None:
+    """The daemon's archive id is not the nodes' archive's: both tries record no run."""
+    _, server = site
+    first = last_run_id(archive)
+    runner = daemon(tmp_path, archive, server.url, [n.url for n in nodes])
+    runner.open()
+    try:
+        assert runner.backend is not None
+        runner.backend.archive = "not-this-archive"  # type: ignore[attr-defined]
+        report = runner.run_source("sco")
+    finally:
+        runner.close()
+    assert report is not None and report.status == "failed"
+    runs = runs_since(archive, first)
+    assert [r.status for r in runs] == ["failed", "failed"]
+    assert {r.node for r in runs} == {n.url for n in nodes}  # the retry went to the other
+    for run in runs:
+        assert run.health.startswith(f"job {run.job} on {run.node} recorded no run: ")
+        assert "is not the daemon's archive (its id is " in run.health
+        assert "the daemon's not-this-archive)" in run.health and SECRET not in run.health
+
+
 def test_the_secret_is_absent_from_a_running_crawls_command_line(
     nodes: list[Node], archive: str, tmp_path: Path
 ) -> None:
