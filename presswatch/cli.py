@@ -30,6 +30,7 @@ COMMANDS = {
     "reparse": "presswatch.reparse_command:reparse_command",
     "web": "presswatch.web_command:web",
     "notify": "presswatch.notify_commands:notify",
+    "deploy": "presswatch.deploy_command:deploy",
 }
 SUMMARIES = {  # shown by --help without importing the commands
     "db": "Manage the archive database.",
@@ -49,6 +50,7 @@ SUMMARIES = {  # shown by --help without importing the commands
     "reparse": "Re-read every release's kept page with today's parsers.",
     "web": "Serve the archive read-only in a browser, with a JSON API and Atom feeds.",
     "notify": "Try a notification target, or see what waits to be sent.",
+    "deploy": "Build presswatch's egg once and upload it to every Scrapyd node; exit 1 if one failed.",
 }
 
 

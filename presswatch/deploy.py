@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-PROJECT = "presswatch"  # the Scrapyd project, as in scrapy.cfg's [deploy]
+PROJECT = "presswatch"  # the default Scrapyd project, as in scrapy.cfg's [deploy]
 PACKAGES = ("crawler", "storage", "scheduler", "presswatch")
 SETTINGS_MODULE = "crawler.settings"
 UPLOAD_TIMEOUT = 120.0  # Scrapyd lists the egg's spiders in a subprocess before it answers
@@ -49,7 +49,7 @@ def egg_version(now: float | None = None) -> str:
 def project_version() -> str:
     """presswatch's version, with the commit when run from a git checkout: 0.1.0+g4953035."""
     try:
-        version = metadata.version(PROJECT)
+        version = metadata.version("presswatch")
     except metadata.PackageNotFoundError:  # a checkout that was not installed
         version = "0"
     root = package_dir("presswatch").parent
@@ -104,6 +104,8 @@ class Upload:
 def check_node_url(url: str) -> str:
     """The node's base URL without a trailing slash; ValueError naming the URL when not http(s)."""
     parts = urlsplit(url.strip())
+    if parts.username is not None or parts.password is not None:  # never echoed back
+        raise ValueError("a node URL with credentials: give them in the config's node table")
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
         raise ValueError(f"not a Scrapyd node URL: {url!r} (e.g. http://scrapyd1:6800)")
     return url.strip().rstrip("/")
@@ -111,14 +113,14 @@ def check_node_url(url: str) -> str:
 
 def upload(
     node: str, egg: bytes, version: str, auth: tuple[str, str] | None = None,
-    timeout: float = UPLOAD_TIMEOUT,
+    timeout: float = UPLOAD_TIMEOUT, project: str = PROJECT,
 ) -> Upload:  # fmt: skip
-    """Add ``version`` of the project to one node with Scrapyd's ``addversion.json``."""
+    """Add ``version`` of ``project`` to one node with Scrapyd's ``addversion.json``."""
     try:
         response = httpx.post(
             f"{node}/addversion.json",
-            data={"project": PROJECT, "version": version},
-            files={"egg": (f"{PROJECT}.egg", egg)},
+            data={"project": project, "version": version},
+            files={"egg": (f"{project}.egg", egg)},
             auth=auth,
             timeout=timeout,
         )
@@ -136,20 +138,24 @@ def upload(
         message = lines[-1] if lines else "error"
         # Scrapyd keeps an egg it could not read as the newest version: remove it, so the
         # node goes on running the version it had.
-        removed = _delete_version(node, version, auth)
+        removed = _delete_version(node, project, version, auth)
         return Upload(node, "refused", f"{message} ({removed})" if removed else message)
     spiders = int(answer.get("spiders", 0))
     return Upload(node, "ok", f"version {version}, {spiders} spiders", spiders)
 
 
-def _delete_version(node: str, version: str, auth: tuple[str, str] | None) -> str:
-    """Remove one uploaded version; "" when done, else what went wrong."""
+def _delete_version(node: str, project: str, version: str, auth: tuple[str, str] | None) -> str:
+    """Remove an upload Scrapyd kept; "" when done or never kept, else what went wrong."""
     try:
-        response = httpx.post(
-            f"{node}/delversion.json", data={"project": PROJECT, "version": version}, auth=auth,
+        deleted = httpx.post(
+            f"{node}/delversion.json", data={"project": project, "version": version}, auth=auth,
             timeout=30,
         )  # fmt: skip
-        if response.status_code == 200 and response.json().get("status") == "ok":
+        if deleted.status_code == 200 and deleted.json().get("status") == "ok":
+            return ""
+        listed = httpx.get(f"{node}/listversions.json", params={"project": project}, auth=auth,
+                           timeout=30)  # fmt: skip
+        if version not in listed.json().get("versions", [version]):
             return ""
     except (httpx.TransportError, ValueError):
         pass

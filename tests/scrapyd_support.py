@@ -106,10 +106,12 @@ class Node:
             raise RuntimeError(f"{response.url}: {answer.get('message', answer)}")
         return answer
 
-    def schedule(self, spider: str, **settings: str) -> str:
-        """Schedule a crawl of the deployed project; its Scrapyd job id."""
+    def schedule(
+        self, spider: str, *, spider_args: dict[str, str] | None = None, **settings: str
+    ) -> str:
+        """Schedule a crawl of the deployed project with these Scrapy settings; its job id."""
         setting = [f"{key}={value}" for key, value in settings.items()]
-        data = {"project": PROJECT, "spider": spider, "setting": setting}
+        data = {**(spider_args or {}), "project": PROJECT, "spider": spider, "setting": setting}
         return str(self.post("schedule", data)["jobid"])
 
     def jobs(self) -> dict[str, list[dict[str, Any]]]:

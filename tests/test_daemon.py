@@ -7,6 +7,7 @@ intervals and a local webhook receiver, and checks what was recorded and deliver
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -353,18 +354,25 @@ def test_health_alerts_once_per_turn(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_compose_file_is_valid() -> None:
-    """`docker-compose config` accepts the file (.ci/run installs Debian's docker-compose)."""
+def compose_config(*args: str) -> dict:
+    """`docker-compose config` (.ci/run installs Debian's docker-compose), parsed."""
     compose = shutil.which("docker-compose")
     assert compose, "docker-compose is not installed: `apt-get install docker-compose`"
     result = subprocess.run(
-        [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        [compose, "-f", str(ROOT / "docker-compose.yml"), *args, "config"],
         capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "PRESSWATCH_SCRAPYD_PASSWORD": "pw-secret"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    data = yaml.safe_load(result.stdout)
+    return yaml.safe_load(result.stdout)
+
+
+def test_compose_file_is_valid() -> None:
+    """`docker-compose config` accepts the file."""
+    data = compose_config()
     services = data["services"]
     assert {"db", "daemon", "web"} <= set(services)
+    assert not any("profiles" in services[name] for name in ("db", "daemon", "web"))
     web = services["web"]  # the same image, every address of its container, a token asked
     assert web["image"] == services["daemon"]["image"] and "build" not in web
     assert web["command"] == ["presswatch", "web", "--host", "0.0.0.0", "--port", "8750"]
@@ -382,3 +390,35 @@ def test_compose_file_is_valid() -> None:
     assert "volumes" in data and services["db"]["volumes"]
     assert "FROM python:3" in (ROOT / "Dockerfile").read_text()
     assert PRESSWATCH.exists()
+
+
+def test_compose_scale_profile_adds_two_scrapyd_nodes_and_a_deploy() -> None:
+    """`--profile scale`: two nodes of the node image, internal only, healthchecked, deployed."""
+    services = compose_config("--profile", "scale")["services"]
+    assert {"db", "daemon", "web", "scrapyd1", "scrapyd2", "deploy"} <= set(services)
+    for name in ("scrapyd1", "scrapyd2", "deploy"):  # `docker-compose up` starts none of them
+        assert services[name]["profiles"] == ["scale"]
+    daemon = services["daemon"]
+    for name in ("scrapyd1", "scrapyd2"):
+        node = services[name]
+        assert node["build"]["target"] == "node" and node["image"] != daemon["image"]
+        assert "ports" not in node and node["expose"] == ["6800"]  # the compose network only
+        assert "daemonstatus.json" in str(node["healthcheck"]["test"])
+        assert (
+            node["environment"]["PRESSWATCH_DATABASE_URL"]
+            == (daemon["environment"]["PRESSWATCH_DATABASE_URL"])
+        )
+        assert node["environment"]["SCRAPYD_PASSWORD"] == "pw-secret"  # from the shell only
+        assert node["volumes"] and node["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["scrapyd1"]["volumes"] != services["scrapyd2"]["volumes"]
+    deploy = services["deploy"]
+    assert deploy["image"] == daemon["image"] and deploy["command"] == ["presswatch", "deploy"]
+    assert {n: c["condition"] for n, c in deploy["depends_on"].items()} == {
+        "scrapyd1": "service_healthy", "scrapyd2": "service_healthy",
+    }  # fmt: skip
+    assert any(str(v).endswith("/config:ro") for v in deploy["volumes"])
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert (
+        "pw-secret" not in text
+        and "FROM python:3.11-slim AS node" in (ROOT / "Dockerfile").read_text()
+    )

@@ -6,9 +6,11 @@ The nodes run on a Python that sees presswatch only through the deployed egg
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +19,9 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from click.testing import CliRunner
 from scrapyd_support import (
     REPLAY_SETTINGS,
     Node,
@@ -27,10 +31,12 @@ from scrapyd_support import (
     scrapyd_nodes,
 )
 from sqlalchemy import func, select
+from test_json_shapes import documented, same_shape
 
 from crawler.replay.demo import DEMO_SNAPSHOT
 from crawler.replay.server import serve
-from presswatch.deploy import PROJECT, upload
+from presswatch.cli import main
+from presswatch.deploy import PACKAGES, PROJECT, upload
 from storage.db import open_archive
 from storage.models import CrawlRun, Release, Source
 
@@ -71,6 +77,8 @@ def test_upload_failures_name_the_node_and_the_reason(nodes: list[Node], folder:
     assert down.status == "unreachable" and not down.ok
     broken = upload(nodes[0].url, b"PK\x05\x06" + bytes(18), "2")  # an empty zip: no egg
     assert broken.status == "refused" and "BadEggError" in broken.message, broken.message
+    garbage = upload(nodes[0].url, b"not a zip", "3")  # refused before Scrapyd keeps it
+    assert garbage.status == "refused" and garbage.message.startswith("egg is not a ZIP file")
     assert nodes[0].get("listversions", project=PROJECT)["versions"] == ["1"]
 
 
@@ -87,11 +95,21 @@ def test_the_egg_carries_the_packages_and_their_data(folder: Path) -> None:
 
 
 def test_scrapyd_deploy_builds_an_egg_from_scrapy_cfg(tmp_path: Path, folder: Path) -> None:
-    """`scrapyd-deploy --build-egg` (setup.py over pyproject.toml) packs the same modules."""
+    """`scrapyd-deploy --build-egg` (setup.py over pyproject.toml) packs the same modules.
+
+    It builds in the folder of scrapy.cfg: a copy of the project's files, not the checkout.
+    """
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("scrapy.cfg", "setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, project / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, project / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     script = Path(sys.executable).with_name("scrapyd-deploy")
     built = tmp_path / "deploy.egg"
     result = subprocess.run(
-        [str(script), "--build-egg", str(built)], cwd=ROOT, capture_output=True, text=True,
+        [str(script), "--build-egg", str(built)], cwd=project, capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -177,3 +195,87 @@ def wait_gone(pid: int, timeout: float = 10.0) -> bool:
 
 def test_scrapyd_deploy_is_installed() -> None:
     assert shutil.which("scrapyd-deploy", path=str(Path(sys.executable).parent))
+
+
+def write_config(path: Path, nodes: list[Node]) -> Path:
+    tables = "".join(
+        f'[[daemon.scrapyd.nodes]]\nurl = "{n.url}"\n'
+        + (f'username = "{n.auth[0]}"\npassword = "{n.auth[1]}"\n' if n.auth else "")
+        for n in nodes
+    )
+    path.write_text(tables, encoding="utf-8")
+    return path
+
+
+def run_deploy(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["deploy", *args])
+    return result.exit_code, result.output
+
+
+def test_deploy_uploads_to_every_configured_node(nodes: list[Node], tmp_path: Path) -> None:
+    config = write_config(tmp_path / "presswatch.toml", nodes)
+    code, output = run_deploy("--config", str(config), "--json")
+    assert code == 0, output
+    answer = json.loads(output)
+    same_shape(answer, documented("`presswatch deploy"))
+    assert [(n["node"], n["status"], n["spiders"]) for n in answer["nodes"]] == [
+        (node.url, "ok", 4) for node in nodes
+    ]
+    for node in nodes:  # the newest version is the one Scrapyd runs
+        assert node.get("listversions", project=PROJECT)["versions"][-1] == answer["version"]
+    assert "s3cret" not in output
+
+
+def test_deploy_reports_each_node_and_fails_when_one_did(nodes: list[Node], tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    config = write_config(tmp_path / "presswatch.toml", nodes)
+    code, output = run_deploy("--config", str(config), "--node", down, "--node", nodes[1].url)
+    assert code == 1
+    lines = [line.split("\t") for line in output.splitlines()]
+    assert lines[0] == ["NODE", "STATUS", "MESSAGE"]
+    assert [line[:2] for line in lines[1:]] == [[down, "unreachable"], [nodes[1].url, "ok"]]
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    code, output = run_deploy("--config", str(empty), "--node", nodes[1].url)  # no credentials
+    assert code == 1 and "refused\tHTTP 401 wrong username or password" in output
+
+
+def test_deploy_needs_nodes_and_names_a_bad_one(tmp_path: Path) -> None:
+    empty = tmp_path / "presswatch.toml"
+    empty.write_text("", encoding="utf-8")
+    code, output = run_deploy("--config", str(empty))
+    assert code == 1 and "no Scrapyd nodes: give --node URL" in output
+    code, output = run_deploy("--config", str(empty), "--node", "scrapyd1:6800")
+    assert code == 1 and "not a Scrapyd node URL: 'scrapyd1:6800'" in output
+    code, output = run_deploy("--config", str(empty), "--node", "http://pw:hush@scrapyd1:6800")
+    assert code == 1 and "credentials" in output and "hush" not in output
+
+
+def test_the_node_image_command_gives_scrapyd_its_credentials(tmp_path: Path) -> None:
+    """The Dockerfile's node CMD, run here: Scrapyd asks for the environment's credentials."""
+    node_stage = (ROOT / "Dockerfile").read_text().split("AS node", 1)[1].split("\nFROM ", 1)[0]
+    command = json.loads(re.search(r"^CMD (\[.*\])$", node_stage, re.M)[1])
+    port = free_port()
+    (tmp_path / "scrapyd.conf").write_text(
+        f"[scrapyd]\nbind_address = 127.0.0.1\nhttp_port = {port}\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "SCRAPYD_USERNAME": "pw", "SCRAPYD_PASSWORD": "a b",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/daemonstatus.json"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(url, auth=("pw", "a b"), timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None, "no Scrapyd"
+                time.sleep(0.1)
+        assert answer.json()["status"] == "ok"
+        assert httpx.get(url, timeout=5).status_code == 401
+        assert oct((tmp_path / ".scrapyd.conf").stat().st_mode & 0o777) == "0o600"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

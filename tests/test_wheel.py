@@ -68,3 +68,20 @@ def test_installed_presswatch_runs_the_demo(installed: Installed, tmp_path: Path
     assert "demo" in _run(installed, tmp_path, "presswatch", "--help")
     output = _run(installed, tmp_path, "presswatch", "--db", f"sqlite:///{tmp_path}/pw.db", "demo")
     assert_demo_story(output)
+
+
+def test_the_scrapyd_egg_builds_from_a_wheel_install(installed: Installed, tmp_path: Path) -> None:
+    """`presswatch deploy` needs no checkout: the egg holds the installed packages, all of them."""
+    egg = tmp_path / "presswatch.egg"
+    script = "import sys; from pathlib import Path; from presswatch.deploy import build_egg; " \
+        "build_egg(Path(sys.argv[1]))"  # fmt: skip
+    subprocess.run([str(installed.bin / "python"), "-c", script, str(egg)], check=True,
+                   cwd=tmp_path, timeout=120)  # fmt: skip
+    names = set(zipfile.ZipFile(egg).namelist())
+    assert (
+        "[scrapy]\nsettings = crawler.settings"
+        in zipfile.ZipFile(egg).read("EGG-INFO/entry_points.txt").decode()
+    )
+    packaged = {n for n in zipfile.ZipFile(installed.archive("*.whl")).namelist()
+                if n.split("/")[0] in PACKAGES and "__pycache__" not in n}  # fmt: skip
+    assert {n for n in names if not n.startswith("EGG-INFO/")} == packaged
