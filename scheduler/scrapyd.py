@@ -13,10 +13,12 @@ are one code path. A run here:
    settings, plus PRESSWATCH_ARCHIVE_ID: the archive's id, which the crawl checks before
    writing. The database URL (with its password) never travels: each node's environment
    carries PRESSWATCH_DATABASE_URL.
-3. follows the job with ``listjobs.json`` every ``poll_interval``; past the timeout it is
-   cancelled (``cancel.json`` with SIGTERM, then SIGKILL after 5 s).
-4. fetches the job's log from the node into the daemon's log folder, and reads the run the
-   crawl opened by its job id (``crawl_run.job``).
+3. follows the job with ``status.json`` every ``poll_interval`` (a few bytes, where
+   ``listjobs.json`` lists every job the node keeps); past the timeout it is cancelled
+   (``cancel.json`` with SIGTERM, then SIGKILL after 5 s).
+4. reads the finished job's entry in ``listjobs.json`` once, copies its log from the node
+   into the daemon's log folder, and reads the run the crawl opened by its job id
+   (``crawl_run.job``).
 
 A job that ended without closing its run (its node or process was killed) is ``lost``: the
 daemon records the run failed and tries once more on another node. While its node does not
@@ -88,14 +90,15 @@ class Node:
             raise NodeError(f"Scrapyd: {answer.get('message') or answer}".splitlines()[0])
         return answer
 
-    def job_state(self, project: str, job: str) -> tuple[str | None, dict[str, Any]]:
-        """The job's state (pending, running, finished; None: unknown) and its entry."""
-        jobs = self.call("listjobs.json", project=project)
-        for state in ("pending", "running", "finished"):
-            for entry in jobs.get(state, []):
-                if entry.get("id") == job:
-                    return state, entry
-        return None, {}
+    def job_state(self, project: str, job: str) -> str | None:
+        """The job's state: pending, running, finished; None: the node does not know it."""
+        state: str | None = self.call("status.json", project=project, job=job)["currstate"]
+        return state
+
+    def job_entry(self, project: str, job: str) -> dict[str, Any]:
+        """The finished job's entry in ``listjobs.json`` (its ``log_url``); {} if none."""
+        finished = self.call("listjobs.json", project=project).get("finished", [])
+        return next((entry for entry in finished if entry.get("id") == job), {})
 
 
 class ScrapydBackend:
@@ -228,7 +231,7 @@ class ScrapydBackend:
             while time.monotonic() < end:
                 time.sleep(min(0.2, self.config.poll_interval))
                 try:
-                    if node.job_state(self.config.project, job)[0] in (None, "finished"):
+                    if node.job_state(self.config.project, job) in (None, "finished"):
                         return
                 except NodeError:
                     return
@@ -241,7 +244,7 @@ class ScrapydBackend:
         cancelled = False
         while True:
             try:
-                state, entry = node.job_state(self.config.project, job)
+                state = node.job_state(self.config.project, job)
             except NodeError as exc:
                 now = time.monotonic()
                 if unreachable is None:
@@ -252,6 +255,10 @@ class ScrapydBackend:
             else:
                 unreachable = None
                 if state == "finished":
+                    try:
+                        entry = node.job_entry(self.config.project, job)
+                    except NodeError as exc:
+                        return _Ended(entry={}, timed_out=cancelled, problem=str(exc))
                     return _Ended(entry=entry, timed_out=cancelled)
                 if state is None:
                     return _Ended(entry={}, timed_out=cancelled,
