@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import sco_release, wait_for, write_sco
+from daemon_support import DaemonProcess, sco_release, wait_for, write_sco
 from scrapyd_support import REPLAY_SETTINGS, Node, deploy, egg_path, free_port, scrapyd_nodes
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -151,6 +151,13 @@ def archived(archive: str) -> tuple[int, int, int]:
     return releases or 0, versions or 0, multi or 0
 
 
+def lock_freed(archive: str) -> None:
+    """Wait until no crawl holds the lock of sco (a killed one's session has ended)."""
+    engine = make_engine(archive)
+    wait_for(lambda: not SourceLock(engine, "sco").held(), 10, "the lock of sco freed")
+    engine.dispose()
+
+
 def dead_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
@@ -236,9 +243,7 @@ def test_the_source_lock_holds_across_nodes(
         f"(Scrapyd job {job1})"
     )
     assert runs[job2].counts.get("requests", 0) == 0
-    engine = make_engine(archive)
-    wait_for(lambda: not SourceLock(engine, "sco").held(), 10, "the killed crawl's lock freed")
-    engine.dispose()
+    lock_freed(archive)
 
 
 def test_a_node_of_another_archive_is_refused_and_nothing_leaks(
@@ -297,6 +302,7 @@ def test_the_secret_is_absent_from_a_running_crawls_command_line(
         cmdline = Path(f"/proc/{entry['pid']}/cmdline").read_bytes().decode()
         nodes[0].post("cancel", {"project": "presswatch", "job": job, "signal": "KILL"})
         nodes[0].wait_finished({job}, 60)
+    lock_freed(archive)
     assert "scrapyd.runner" in cmdline and "PRESSWATCH_REPLAY" in cmdline
     assert SECRET not in cmdline and "postgresql" not in cmdline
 
@@ -317,10 +323,11 @@ def test_a_node_killed_mid_crawl_is_retried_on_the_other(
             done: list[str] = []
             thread = threading.Thread(target=lambda: done.append(crawl(runner)))
             thread.start()
-            wait_for(lambda: runs_since(archive, first), 60, "the crawl's run on the doomed node")
-            doomed.kill()
-            assert [r.status for r in runs_since(archive, first)] == ["running"]
-            thread.join(90)
+            try:
+                wait_for(lambda: runs_since(archive, first), 60, "the run on the doomed node")
+                doomed.kill()
+            finally:
+                thread.join(90)
     runs = runs_since(archive, first)
     assert done == ["ok"] and len(runs) == 2, [(r.status, r.health, r.node) for r in runs]
     failed, retried = runs
@@ -330,6 +337,50 @@ def test_a_node_killed_mid_crawl_is_retried_on_the_other(
     assert (retried.status, retried.node) == ("ok", nodes[0].url)
     releases, versions, multi = archived(archive)
     assert releases - before == 4 and versions == releases and multi == 0
+
+
+def test_a_daemon_stopped_by_sigterm_cancels_its_job(
+    nodes: list[Node], archive: str, tmp_path: Path
+) -> None:
+    """`presswatch daemon` with no grace: its job is cancelled and its run closed.
+
+    The crawl closes its run itself on SIGTERM, with the outcome of what it did so far, as
+    a local crawl stopped at shutdown does; one that cannot is recorded aborted.
+    """
+    first = last_run_id(archive)
+    config = tmp_path / "presswatch.toml"
+    with slow_site(tmp_path, range(14, 16), 10) as server:
+        config.write_text(
+            f"""database = "{archive}"
+[daemon]
+replay = "{server.url}"
+shutdown_grace = 0
+log_dir = "{tmp_path / "logs"}"
+backend = "scrapyd"
+[daemon.scrapyd]
+nodes = ["{nodes[1].url}"]
+poll_interval = "100ms"
+[defaults]
+enabled = false
+[sources.sco]
+enabled = true
+interval = "1s"
+jitter = 0
+max_pages = 1
+""",
+            encoding="utf-8",
+        )
+        process = DaemonProcess(config)
+        try:
+            wait_for(lambda: runs_since(archive, first), 60, "the crawl's run on the node")
+            process.terminate(timeout=30)
+        finally:
+            process.kill()
+    assert process.proc.returncode == 0, process.output()
+    [run] = runs_since(archive, first)
+    assert run.status in ("aborted", "unhealthy", "failed"), (run.status, run.health)
+    assert run.job in {j["id"] for j in nodes[1].jobs()["finished"]}
+    assert f"job {run.job} on {nodes[1].url} cancelled (SIGTERM)" in process.output()
 
 
 def test_the_archive_setting_is_one_name() -> None:
