@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from scheduler.options import NodeConfig, ScrapydConfig
@@ -161,7 +162,7 @@ class ScrapydBackend:
                 nodes = self._free_slots(avoid, problems)
                 for free, node in nodes:
                     if free <= 0:
-                        break
+                        continue
                     try:
                         node.call("schedule.json", data={**data, "spider": spider})
                     except NodeError as exc:
@@ -173,7 +174,9 @@ class ScrapydBackend:
             reasons = "; ".join(f"{url}: {why}" for url, why in problems.items())
             if not any(n.url not in problems for _, n in nodes):
                 raise NoNode(f"no Scrapyd node available ({reasons})")
-            if time.monotonic() >= deadline or self.stop.is_set():
+            if self.stop.is_set():
+                raise NoNode("the daemon stopped while every Scrapyd node was full")
+            if time.monotonic() >= deadline:
                 raise NoNode("no Scrapyd node had a free slot before the timeout"
                              + (f" ({reasons})" if reasons else ""))  # fmt: skip
             time.sleep(self.config.poll_interval)
@@ -275,9 +278,13 @@ class ScrapydBackend:
 
     def _crawl_gone(self, source: str, job: str, unreachable_for: float) -> str | None:
         """Why the job's crawl is known to be over while its node does not answer, or None."""
-        with self.sessions() as session:
-            run = run_of_job(session, job)
-            status = run.status if run else None
+        try:
+            with self.sessions() as session:
+                run = run_of_job(session, job)
+                status = run.status if run else None
+            held = run is not None and SourceLock(self.engine, source).held()
+        except SQLAlchemyError:  # the archive is away too: nothing can be told yet
+            return None
         if run is None:
             return (
                 f"the job opened no run in {unreachable_for:.0f}s"
@@ -286,7 +293,7 @@ class ScrapydBackend:
             )
         if status != "running":
             return "its crawl closed its run"
-        if not SourceLock(self.engine, source).held():
+        if not held:
             return f"its crawl is gone (run {run.id} open, the lock of {source} free)"
         return None
 
@@ -309,13 +316,17 @@ class ScrapydBackend:
 
     def _read_run(self, result: CrawlResult, log_text: str, ended: _Ended) -> None:
         """Fill ``result`` from the run the job opened (found by its job id)."""
-        with self.sessions() as session:
-            run = run_of_job(session, result.job or "")
         where = f"job {result.job} on {result.node}"
         if ended.timed_out:
             result.failure = f"timed out: cancelled {where}" + (
                 f" ({ended.problem})" if ended.problem else ""
             )
+        try:
+            with self.sessions() as session:
+                run = run_of_job(session, result.job or "")
+        except SQLAlchemyError:  # the daemon settles it by its job id once the archive is back
+            log.error("%s ended; its run cannot be read now: database unreachable", where)
+            return
         if run is None:
             refused = [line for line in log_text.splitlines() if REFUSED in line]
             why = refused[0].split(REFUSED, 1)[1] if refused else ended.problem or "see its log"
