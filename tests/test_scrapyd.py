@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +27,8 @@ from crawler.pipelines import ARCHIVE_SETTING as PIPELINE_ARCHIVE_SETTING
 from crawler.replay.server import ReplayServer, serve
 from presswatch.config import ConfigError, load_config, parse_config
 from scheduler.daemon import Daemon
-from scheduler.options import NodeConfig
-from scheduler.scrapyd import ARCHIVE_SETTING, NodeError
+from scheduler.options import NodeConfig, ScrapydConfig
+from scheduler.scrapyd import ARCHIVE_SETTING, NodeError, NoNode, ScrapydBackend
 from scheduler.scrapyd import Node as ApiNode
 from storage.db import archive_id, make_engine, open_archive
 from storage.models import CrawlRun, Release, ReleaseVersion
@@ -461,3 +462,40 @@ def test_the_examples_scrapyd_lines_read(tmp_path: Path) -> None:
     assert [(n.url, n.username, n.slots) for n in daemon_config.scrapyd.nodes] == [
         ("http://scrapyd1:6800", None, 1), ("http://scrapyd2:6800", "pw", 4),
     ]  # fmt: skip
+
+
+def mocked_backend(running: dict[str, int], slots: int = 1) -> tuple[ScrapydBackend, list[str]]:
+    """A backend over nodes a and b answering daemonstatus.json with ``running`` jobs."""
+    nodes = tuple(NodeConfig(f"http://{name}:6800", slots=slots) for name in running)
+    backend = ScrapydBackend(ScrapydConfig(nodes=nodes, poll_interval=0.05),
+                             make_engine("sqlite://"), "id", threading.Event())  # fmt: skip
+    scheduled: list[str] = []
+    for node, name in zip(backend.nodes, running, strict=True):
+
+        def answer(request: httpx.Request, name: str = name) -> httpx.Response:
+            if request.url.path.endswith("schedule.json"):
+                scheduled.append(name)
+                return httpx.Response(200, json={"status": "ok", "jobid": "j"})
+            return httpx.Response(200, json={"status": "ok", "running": running[name],
+                                             "pending": 0})  # fmt: skip
+
+        node.client = httpx.Client(base_url=node.url + "/", transport=httpx.MockTransport(answer))
+    return backend, scheduled
+
+
+def test_the_node_with_free_slots_gets_the_job() -> None:
+    backend, scheduled = mocked_backend({"a": 2, "b": 1}, slots=2)
+    backend._schedule("sco", {"project": "presswatch"}, set(), time.monotonic() + 5)
+    assert scheduled == ["b"]
+    backend, scheduled = mocked_backend({"a": 0, "b": 0})
+    for _ in range(2):  # as free as each other: the one used least recently
+        backend._schedule("sco", {}, set(), time.monotonic() + 5)
+    backend._schedule("sco", {}, {"http://a:6800"}, time.monotonic() + 5)  # a: last resort
+    assert scheduled == ["a", "b", "b"]
+
+
+def test_every_node_full_waits_until_the_timeout() -> None:
+    backend, scheduled = mocked_backend({"a": 1, "b": 1})
+    with pytest.raises(NoNode, match="^no Scrapyd node had a free slot before the timeout$"):
+        backend._schedule("sco", {}, set(), time.monotonic() + 0.2)
+    assert scheduled == []
