@@ -10,8 +10,9 @@ backend and reports per job (median and p95):
 - wall: the whole run as the daemon sees it, and the crawl's own time (its run's start to
   end in the archive); wall minus crawl is the backend's overhead (Scrapyd's queue poll,
   process start, the daemon's polling, the log copy, the run lookup);
-- poll: one ``listjobs.json`` call as the daemon makes it, with the node's finished jobs
-  listed, and the daemon's CPU time per call.
+- poll: one ``status.json`` call as the daemon makes it for each running job every
+  ``poll_interval``, next to one ``listjobs.json`` with the node's finished jobs listed (made
+  once per job, at its end), and the daemon's CPU time per call.
 
     .venv/bin/python benchmarks/scrapyd_overhead.py [--jobs 20] [--node-poll 0.2]
 """
@@ -67,6 +68,16 @@ def stats(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return f"median {statistics.median(values) * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms"
+
+
+def poll(call: Any, n: int) -> tuple[list[float], float]:
+    """Seconds of each of ``n`` calls, and the CPU time of one."""
+    seconds, cpu = [], time.process_time()
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - start)
+    return seconds, (time.process_time() - cpu) / n
 
 
 def config(db: str, replay: str, logs: Path, backend: str, urls: list[str]) -> Any:
@@ -139,12 +150,13 @@ def main() -> None:
                     results[backend] = run_jobs(daemon, db_url, args.jobs)
                 node = Node(NodeConfig(urls[0]), 10.0)
                 finished = len(nodes[0].jobs()["finished"])
-                polls, cpu = [], time.process_time()
-                for _ in range(args.polls):
-                    start = time.perf_counter()
-                    node.job_state("presswatch", "no-such-job")
-                    polls.append(time.perf_counter() - start)
-                cpu = (time.process_time() - cpu) / args.polls
+                polls = {
+                    name: poll(call, args.polls)
+                    for name, call in (
+                        ("status.json", lambda: node.job_state("presswatch", "no-such-job")),
+                        ("listjobs.json", lambda: node.job_entry("presswatch", "no-such-job")),
+                    )
+                }
                 node.client.close()
     finally:
         with admin.connect() as conn:
@@ -157,8 +169,9 @@ def main() -> None:
         print(f"wall ({backend:7})        {stats(walls)}")
         print(f"crawl ({backend:7})       {stats(crawls)}")
         print(f"wall - crawl ({backend:7}) median {statistics.median(over) * 1000:7.1f} ms")
-    print(f"poll (listjobs.json, {finished} finished listed)  {stats(polls)}  "
-          f"daemon CPU {cpu * 1000:.2f} ms/call")  # fmt: skip
+    for name, (seconds, cpu) in polls.items():
+        print(f"poll {name:14} {stats(seconds)}  daemon CPU {cpu * 1000:.2f} ms/call"
+              f"  ({finished} finished jobs on the node)")  # fmt: skip
 
 
 if __name__ == "__main__":

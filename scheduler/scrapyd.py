@@ -13,10 +13,12 @@ are one code path. A run here:
    settings, plus PRESSWATCH_ARCHIVE_ID: the archive's id, which the crawl checks before
    writing. The database URL (with its password) never travels: each node's environment
    carries PRESSWATCH_DATABASE_URL.
-3. follows the job with ``listjobs.json`` every ``poll_interval``; past the timeout it is
-   cancelled (``cancel.json`` with SIGTERM, then SIGKILL after 5 s).
-4. fetches the job's log from the node into the daemon's log folder, and reads the run the
-   crawl opened by its job id (``crawl_run.job``).
+3. follows the job with ``status.json`` every ``poll_interval`` (a few bytes, where
+   ``listjobs.json`` lists every job the node keeps); past the timeout it is cancelled
+   (``cancel.json`` with SIGTERM, then SIGKILL after 5 s).
+4. reads the finished job's entry in ``listjobs.json`` once, copies its log from the node
+   into the daemon's log folder, and reads the run the crawl opened by its job id
+   (``crawl_run.job``).
 
 A job that ended without closing its run (its node or process was killed) is ``lost``: the
 daemon records the run failed and tries once more on another node. While its node does not
@@ -37,6 +39,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from scheduler.options import NodeConfig, ScrapydConfig
@@ -88,14 +91,15 @@ class Node:
             raise NodeError(f"Scrapyd: {answer.get('message') or answer}".splitlines()[0])
         return answer
 
-    def job_state(self, project: str, job: str) -> tuple[str | None, dict[str, Any]]:
-        """The job's state (pending, running, finished; None: unknown) and its entry."""
-        jobs = self.call("listjobs.json", project=project)
-        for state in ("pending", "running", "finished"):
-            for entry in jobs.get(state, []):
-                if entry.get("id") == job:
-                    return state, entry
-        return None, {}
+    def job_state(self, project: str, job: str) -> str | None:
+        """The job's state: pending, running, finished; None: the node does not know it."""
+        state: str | None = self.call("status.json", project=project, job=job)["currstate"]
+        return state
+
+    def job_entry(self, project: str, job: str) -> dict[str, Any]:
+        """The finished job's entry in ``listjobs.json`` (its ``log_url``); {} if none."""
+        finished = self.call("listjobs.json", project=project).get("finished", [])
+        return next((entry for entry in finished if entry.get("id") == job), {})
 
 
 class ScrapydBackend:
@@ -158,7 +162,7 @@ class ScrapydBackend:
                 nodes = self._free_slots(avoid, problems)
                 for free, node in nodes:
                     if free <= 0:
-                        break
+                        continue
                     try:
                         node.call("schedule.json", data={**data, "spider": spider})
                     except NodeError as exc:
@@ -170,7 +174,9 @@ class ScrapydBackend:
             reasons = "; ".join(f"{url}: {why}" for url, why in problems.items())
             if not any(n.url not in problems for _, n in nodes):
                 raise NoNode(f"no Scrapyd node available ({reasons})")
-            if time.monotonic() >= deadline or self.stop.is_set():
+            if self.stop.is_set():
+                raise NoNode("the daemon stopped while every Scrapyd node was full")
+            if time.monotonic() >= deadline:
                 raise NoNode("no Scrapyd node had a free slot before the timeout"
                              + (f" ({reasons})" if reasons else ""))  # fmt: skip
             time.sleep(self.config.poll_interval)
@@ -228,7 +234,7 @@ class ScrapydBackend:
             while time.monotonic() < end:
                 time.sleep(min(0.2, self.config.poll_interval))
                 try:
-                    if node.job_state(self.config.project, job)[0] in (None, "finished"):
+                    if node.job_state(self.config.project, job) in (None, "finished"):
                         return
                 except NodeError:
                     return
@@ -241,7 +247,7 @@ class ScrapydBackend:
         cancelled = False
         while True:
             try:
-                state, entry = node.job_state(self.config.project, job)
+                state = node.job_state(self.config.project, job)
             except NodeError as exc:
                 now = time.monotonic()
                 if unreachable is None:
@@ -252,6 +258,10 @@ class ScrapydBackend:
             else:
                 unreachable = None
                 if state == "finished":
+                    try:
+                        entry = node.job_entry(self.config.project, job)
+                    except NodeError as exc:
+                        return _Ended(entry={}, timed_out=cancelled, problem=str(exc))
                     return _Ended(entry=entry, timed_out=cancelled)
                 if state is None:
                     return _Ended(entry={}, timed_out=cancelled,
@@ -268,9 +278,13 @@ class ScrapydBackend:
 
     def _crawl_gone(self, source: str, job: str, unreachable_for: float) -> str | None:
         """Why the job's crawl is known to be over while its node does not answer, or None."""
-        with self.sessions() as session:
-            run = run_of_job(session, job)
-            status = run.status if run else None
+        try:
+            with self.sessions() as session:
+                run = run_of_job(session, job)
+                status = run.status if run else None
+            held = run is not None and SourceLock(self.engine, source).held()
+        except SQLAlchemyError:  # the archive is away too: nothing can be told yet
+            return None
         if run is None:
             return (
                 f"the job opened no run in {unreachable_for:.0f}s"
@@ -279,7 +293,7 @@ class ScrapydBackend:
             )
         if status != "running":
             return "its crawl closed its run"
-        if not SourceLock(self.engine, source).held():
+        if not held:
             return f"its crawl is gone (run {run.id} open, the lock of {source} free)"
         return None
 
@@ -302,13 +316,17 @@ class ScrapydBackend:
 
     def _read_run(self, result: CrawlResult, log_text: str, ended: _Ended) -> None:
         """Fill ``result`` from the run the job opened (found by its job id)."""
-        with self.sessions() as session:
-            run = run_of_job(session, result.job or "")
         where = f"job {result.job} on {result.node}"
         if ended.timed_out:
             result.failure = f"timed out: cancelled {where}" + (
                 f" ({ended.problem})" if ended.problem else ""
             )
+        try:
+            with self.sessions() as session:
+                run = run_of_job(session, result.job or "")
+        except SQLAlchemyError:  # the daemon settles it by its job id once the archive is back
+            log.error("%s ended; its run cannot be read now: database unreachable", where)
+            return
         if run is None:
             refused = [line for line in log_text.splitlines() if REFUSED in line]
             why = refused[0].split(REFUSED, 1)[1] if refused else ended.problem or "see its log"

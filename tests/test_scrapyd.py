@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import sco_release, wait_for, write_sco
+from daemon_support import DaemonProcess, sco_release, wait_for, write_sco
 from scrapyd_support import REPLAY_SETTINGS, Node, deploy, egg_path, free_port, scrapyd_nodes
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -26,8 +27,8 @@ from crawler.pipelines import ARCHIVE_SETTING as PIPELINE_ARCHIVE_SETTING
 from crawler.replay.server import ReplayServer, serve
 from presswatch.config import ConfigError, load_config, parse_config
 from scheduler.daemon import Daemon
-from scheduler.options import NodeConfig
-from scheduler.scrapyd import ARCHIVE_SETTING, NodeError
+from scheduler.options import NodeConfig, ScrapydConfig
+from scheduler.scrapyd import ARCHIVE_SETTING, NodeError, NoNode, ScrapydBackend
 from scheduler.scrapyd import Node as ApiNode
 from storage.db import archive_id, make_engine, open_archive
 from storage.models import CrawlRun, Release, ReleaseVersion
@@ -151,6 +152,13 @@ def archived(archive: str) -> tuple[int, int, int]:
     return releases or 0, versions or 0, multi or 0
 
 
+def lock_freed(archive: str) -> None:
+    """Wait until no crawl holds the lock of sco (a killed one's session has ended)."""
+    engine = make_engine(archive)
+    wait_for(lambda: not SourceLock(engine, "sco").held(), 10, "the lock of sco freed")
+    engine.dispose()
+
+
 def dead_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
@@ -236,9 +244,7 @@ def test_the_source_lock_holds_across_nodes(
         f"(Scrapyd job {job1})"
     )
     assert runs[job2].counts.get("requests", 0) == 0
-    engine = make_engine(archive)
-    wait_for(lambda: not SourceLock(engine, "sco").held(), 10, "the killed crawl's lock freed")
-    engine.dispose()
+    lock_freed(archive)
 
 
 def test_a_node_of_another_archive_is_refused_and_nothing_leaks(
@@ -260,6 +266,30 @@ def test_a_node_of_another_archive_is_refused_and_nothing_leaks(
     assert SECRET not in (nodes[0].folder / "scrapyd.out").read_text()  # its command lines
 
 
+def test_a_run_refused_by_its_node_is_failed_and_tried_once_more(
+    nodes: list[Node], archive: str, site: tuple[Path, ReplayServer], tmp_path: Path
+) -> None:
+    """The daemon's archive id is not the nodes' archive's: both tries record no run."""
+    _, server = site
+    first = last_run_id(archive)
+    runner = daemon(tmp_path, archive, server.url, [n.url for n in nodes])
+    runner.open()
+    try:
+        assert runner.backend is not None
+        runner.backend.archive = "not-this-archive"  # type: ignore[attr-defined]
+        report = runner.run_source("sco")
+    finally:
+        runner.close()
+    assert report is not None and report.status == "failed"
+    runs = runs_since(archive, first)
+    assert [r.status for r in runs] == ["failed", "failed"]
+    assert {r.node for r in runs} == {n.url for n in nodes}  # the retry went to the other
+    for run in runs:
+        assert run.health.startswith(f"job {run.job} on {run.node} recorded no run: ")
+        assert "is not the daemon's archive (its id is " in run.health
+        assert "the daemon's not-this-archive)" in run.health and SECRET not in run.health
+
+
 def test_the_secret_is_absent_from_a_running_crawls_command_line(
     nodes: list[Node], archive: str, tmp_path: Path
 ) -> None:
@@ -273,6 +303,7 @@ def test_the_secret_is_absent_from_a_running_crawls_command_line(
         cmdline = Path(f"/proc/{entry['pid']}/cmdline").read_bytes().decode()
         nodes[0].post("cancel", {"project": "presswatch", "job": job, "signal": "KILL"})
         nodes[0].wait_finished({job}, 60)
+    lock_freed(archive)
     assert "scrapyd.runner" in cmdline and "PRESSWATCH_REPLAY" in cmdline
     assert SECRET not in cmdline and "postgresql" not in cmdline
 
@@ -293,10 +324,11 @@ def test_a_node_killed_mid_crawl_is_retried_on_the_other(
             done: list[str] = []
             thread = threading.Thread(target=lambda: done.append(crawl(runner)))
             thread.start()
-            wait_for(lambda: runs_since(archive, first), 60, "the crawl's run on the doomed node")
-            doomed.kill()
-            assert [r.status for r in runs_since(archive, first)] == ["running"]
-            thread.join(90)
+            try:
+                wait_for(lambda: runs_since(archive, first), 60, "the run on the doomed node")
+                doomed.kill()
+            finally:
+                thread.join(90)
     runs = runs_since(archive, first)
     assert done == ["ok"] and len(runs) == 2, [(r.status, r.health, r.node) for r in runs]
     failed, retried = runs
@@ -306,6 +338,50 @@ def test_a_node_killed_mid_crawl_is_retried_on_the_other(
     assert (retried.status, retried.node) == ("ok", nodes[0].url)
     releases, versions, multi = archived(archive)
     assert releases - before == 4 and versions == releases and multi == 0
+
+
+def test_a_daemon_stopped_by_sigterm_cancels_its_job(
+    nodes: list[Node], archive: str, tmp_path: Path
+) -> None:
+    """`presswatch daemon` with no grace: its job is cancelled and its run closed.
+
+    The crawl closes its run itself on SIGTERM, with the outcome of what it did so far, as
+    a local crawl stopped at shutdown does; one that cannot is recorded aborted.
+    """
+    first = last_run_id(archive)
+    config = tmp_path / "presswatch.toml"
+    with slow_site(tmp_path, range(14, 16), 10) as server:
+        config.write_text(
+            f"""database = "{archive}"
+[daemon]
+replay = "{server.url}"
+shutdown_grace = 0
+log_dir = "{tmp_path / "logs"}"
+backend = "scrapyd"
+[daemon.scrapyd]
+nodes = ["{nodes[1].url}"]
+poll_interval = "100ms"
+[defaults]
+enabled = false
+[sources.sco]
+enabled = true
+interval = "1s"
+jitter = 0
+max_pages = 1
+""",
+            encoding="utf-8",
+        )
+        process = DaemonProcess(config)
+        try:
+            wait_for(lambda: runs_since(archive, first), 60, "the crawl's run on the node")
+            process.terminate(timeout=30)
+        finally:
+            process.kill()
+    assert process.proc.returncode == 0, process.output()
+    [run] = runs_since(archive, first)
+    assert run.status in ("aborted", "unhealthy", "failed"), (run.status, run.health)
+    assert run.job in {j["id"] for j in nodes[1].jobs()["finished"]}
+    assert f"job {run.job} on {nodes[1].url} cancelled (SIGTERM)" in process.output()
 
 
 def test_the_archive_setting_is_one_name() -> None:
@@ -386,3 +462,40 @@ def test_the_examples_scrapyd_lines_read(tmp_path: Path) -> None:
     assert [(n.url, n.username, n.slots) for n in daemon_config.scrapyd.nodes] == [
         ("http://scrapyd1:6800", None, 1), ("http://scrapyd2:6800", "pw", 4),
     ]  # fmt: skip
+
+
+def mocked_backend(running: dict[str, int], slots: int = 1) -> tuple[ScrapydBackend, list[str]]:
+    """A backend over nodes a and b answering daemonstatus.json with ``running`` jobs."""
+    nodes = tuple(NodeConfig(f"http://{name}:6800", slots=slots) for name in running)
+    backend = ScrapydBackend(ScrapydConfig(nodes=nodes, poll_interval=0.05),
+                             make_engine("sqlite://"), "id", threading.Event())  # fmt: skip
+    scheduled: list[str] = []
+    for node, name in zip(backend.nodes, running, strict=True):
+
+        def answer(request: httpx.Request, name: str = name) -> httpx.Response:
+            if request.url.path.endswith("schedule.json"):
+                scheduled.append(name)
+                return httpx.Response(200, json={"status": "ok", "jobid": "j"})
+            return httpx.Response(200, json={"status": "ok", "running": running[name],
+                                             "pending": 0})  # fmt: skip
+
+        node.client = httpx.Client(base_url=node.url + "/", transport=httpx.MockTransport(answer))
+    return backend, scheduled
+
+
+def test_the_node_with_free_slots_gets_the_job() -> None:
+    backend, scheduled = mocked_backend({"a": 2, "b": 1}, slots=2)
+    backend._schedule("sco", {"project": "presswatch"}, set(), time.monotonic() + 5)
+    assert scheduled == ["b"]
+    backend, scheduled = mocked_backend({"a": 0, "b": 0})
+    for _ in range(2):  # as free as each other: the one used least recently
+        backend._schedule("sco", {}, set(), time.monotonic() + 5)
+    backend._schedule("sco", {}, {"http://a:6800"}, time.monotonic() + 5)  # a: last resort
+    assert scheduled == ["a", "b", "b"]
+
+
+def test_every_node_full_waits_until_the_timeout() -> None:
+    backend, scheduled = mocked_backend({"a": 1, "b": 1})
+    with pytest.raises(NoNode, match="^no Scrapyd node had a free slot before the timeout$"):
+        backend._schedule("sco", {}, set(), time.monotonic() + 0.2)
+    assert scheduled == []
