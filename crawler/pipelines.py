@@ -3,6 +3,12 @@
 The crawl run is opened when the spider opens and closed with its counts and outcome when it
 closes (storage.outcome decides it from the errors and the field coverage: a site redesign
 shows as coverage that fell). A write the database refused is counted, never silent.
+
+The outcome also depends on why Scrapy closed the spider (the ``spider_closed`` signal's
+reason, which the pipeline's own ``close_spider`` does not get): only a crawl that
+``finished`` can be ok. ``shutdown`` (SIGTERM or SIGINT: the daemon stopping, a Scrapyd
+cancel, Ctrl-C) is aborted; any other reason (a CLOSESPIDER_* limit, a failed start) cut
+the crawl short: failed.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +40,9 @@ PROGRESS_PREFIX = "@progress "
 ARCHIVE_SETTING = "PRESSWATCH_ARCHIVE_ID"
 ERROR_KEYS = ("listing_errors", "page_errors", "write_errors")  # "errors" is their sum
 FALLBACK_SHARE_LIMIT = 0.5  # a run mostly read by the fallback means the site parser broke
+FINISHED = "finished"  # Scrapy's close reason for a crawl that ran out of requests
+SHUTDOWN = "shutdown"  # Scrapy's close reason after SIGTERM or SIGINT (crawler.stop())
+STOPPED = "stopped by SIGTERM or SIGINT before its end (shutdown, cancel or Ctrl-C)"
 
 
 def to_parsed(item: Release) -> ParsedRelease:
@@ -103,9 +113,12 @@ class ArchivePipeline:
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
         settings = crawler.settings
         db_url = settings.get("PRESSWATCH_DATABASE_URL")
-        return cls(
+        pipeline = cls(
             crawler, db_url, settings.getbool("PRESSWATCH_PROGRESS"), settings.get(ARCHIVE_SETTING)
         )
+        # Sent once the pipelines have processed their last item, with Scrapy's close reason.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         """Open the run, holding the source's lock (storage.source_lock).
@@ -204,18 +217,19 @@ class ArchivePipeline:
         logger.warning("%s: %s", url, reason)
         self.archive.add_error(self.run_id, url, reason)
 
-    def close_spider(self) -> None:
+    def spider_closed(self, reason: str) -> None:
+        """Close the run, its outcome told by ``reason`` too (Scrapy's close reason)."""
         if self.run_id is None:  # refused before opening a run: nothing to record
             self.engine.dispose()
             return
         try:
-            self._close_run()
+            self._close_run(reason)
         finally:
             if self.lock is not None:  # held until the run is closed, or the close failed
                 self.lock.release()
             self.engine.dispose()
 
-    def _close_run(self) -> None:
+    def _close_run(self, reason: str) -> None:
         stats = self.crawler.stats
         self.counts["requests"] = stats.get_value("downloader/request_count", 0)
         self.counts["skipped_non_html"] = stats.get_value("presswatch/skipped_non_html", 0)
@@ -226,7 +240,13 @@ class ArchivePipeline:
         # An incremental run may parse nothing (all known, none due); it still saw listings.
         seen = items + self.counts["not_modified"] + stats.get_value("presswatch/known_not_due", 0)
         refused = stats.get_value("presswatch/refused")  # crawler.jobdir: a backfill runs
-        if not seen and not self.counts["listing_errors"] and not refused:
+        if refused:
+            ended = f"crawl refused: {refused}"
+        elif reason not in (FINISHED, SHUTDOWN):
+            ended = f"closed before its end ({reason})"
+        else:
+            ended = None
+        if not seen and not self.counts["listing_errors"] and reason == FINISHED and not refused:
             problems.append("no release found on the listing pages")
         fallback_share = self.counts["fallback"] / items if items else 0
         if fallback_share > FALLBACK_SHARE_LIMIT and not self.site.fallback_expected:
@@ -234,8 +254,8 @@ class ArchivePipeline:
         for problem, pages in sorted(getattr(self.crawler.spider, "problems", {}).items()):
             problems.append(f"{problem} on {pages} page{'' if pages == 1 else 's'}")
         outcome = decide(
-            self.counts, problems, first_listing_error=self.first_listing_error,
-            ended=f"crawl refused: {refused}" if refused else None,
+            self.counts, problems, first_listing_error=self.first_listing_error, ended=ended,
+            aborted=STOPPED if reason == SHUTDOWN else None,
         )  # fmt: skip
         self.counts["errors"] = sum(self.counts[k] for k in ERROR_KEYS)
         try:

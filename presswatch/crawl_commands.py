@@ -111,7 +111,7 @@ def run_sources(
             _settle(
                 obj, result, started, None if result.progress.status else stopped, interrupt.event
             )  # fmt: skip
-            for result, started in results  # a crawl that closed its run had finished
+            for result, started in results  # a crawl that closed its run recorded how it ended
         ]
     if stopped:
         console.print(f"[yellow]interrupted[/yellow] ({interrupt.signal.name}): runs aborted")

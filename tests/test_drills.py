@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,8 +33,10 @@ from daemon_support import (
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from crawler.pipelines import STOPPED
 from crawler.replay.server import ReplayServer, serve
 from scheduler.daemon import _alive
+from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
 from storage.db import open_archive
 from storage.models import ChangeEvent, CrawlRun, Release, ReleaseVersion
 
@@ -188,6 +191,31 @@ def test_ctrl_c_on_crawl_stops_it_and_aborts_its_run(tmp_path: Path) -> None:
     assert "interrupted" in out
     assert [(r.status, r.health) for r in runs(db)] == [("aborted", "stopped by SIGINT")]
     assert not _alive(pid)
+
+
+def test_sigterm_mid_crawl_records_its_run_aborted_not_ok(
+    slow_site: ReplayServer, tmp_path: Path, db_url: str
+) -> None:
+    """SIGTERM half-way (the daemon stopping, a Scrapyd cancel): the crawl closes its own run
+    aborted, with what it archived so far; never ok, which would read as a whole crawl."""
+    options = CrawlOptions(replay=slow_site.url, db=db_url, settings={"CONCURRENT_REQUESTS": "1"})
+    procs: list[subprocess.Popen[bytes]] = []
+    results: list[CrawlResult] = []
+    crawl = threading.Thread(target=lambda: results.append(
+        run_crawl("sco", options, tmp_path / "crawl.log", on_start=procs.append)
+    ))  # fmt: skip
+    crawl.start()
+    try:
+        wait_for(lambda: releases(db_url) >= 2, 60, "the crawl to be halfway")
+        stop_crawl(procs[0], grace=30)  # SIGTERM; SIGKILL only if it hangs for 30 s
+    finally:
+        crawl.join(60)
+    [result] = results
+    assert result.returncode == 0 and result.progress.status == "aborted", result.progress
+    [run] = runs(db_url)
+    assert (run.status, run.health) == ("aborted", STOPPED), run.counts
+    assert 2 <= run.counts["new"] < RELEASES
+    assert_archived_once(db_url, run.counts["new"])
 
 
 ORPHAN = """
