@@ -64,6 +64,7 @@ def daemon(obj: Context, config_path: Path | None, once: bool, log_level: str) -
 
 
 def run_json(run: CrawlRun | None) -> dict[str, Any] | None:
+    """A run as `status --json` shows it; ``node`` and ``job``: where it ran on Scrapyd."""
     if run is None:
         return None
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
@@ -72,7 +73,16 @@ def run_json(run: CrawlRun | None) -> dict[str, Any] | None:
         "seconds": round(seconds, 1) if seconds is not None else None, "status": run.status,
         "healthy": run.status == "ok", "health": run.health,
         "counts": {**dict.fromkeys(RUN_COUNTS, 0), **(run.counts or {})},
+        "node": run.node, "job": run.job,
     }  # fmt: skip
+
+
+def where_ran(run: dict[str, Any]) -> str | None:
+    """Where a run ran on Scrapyd: "Scrapyd job JOB on NODE"; None for a local crawl."""
+    if not run["job"] and not run["node"]:
+        return None
+    job = f"Scrapyd job {run['job']}" if run["job"] else "a Scrapyd job"
+    return f"{job} on {run['node']}" if run["node"] else job
 
 
 def _schedule_json(source: SourceConfig) -> dict[str, Any]:
@@ -182,6 +192,8 @@ def _print_status(obj: Context, data: dict[str, Any]) -> None:
     out.print(f"daemon: [green]running[/green] ({holder})" if holder else "daemon: not running")
     for s in data["sources"]:
         run = s["last_run"]
+        if run and (where := where_ran(run)):
+            out.print(f"{s['key']}: last run {run['id']} was {where}", markup=False)
         if run and run["health"]:
             out.print(f"[yellow]{s['key']}[/yellow]: {escape(run['health'])}")
     for t in data["notifications"]:

@@ -18,11 +18,13 @@ from scheduler.notify import Notifier
 from scheduler.options import NotifyConfig, TargetConfig
 from storage.archive import Archive, ParsedRelease, finish_run, start_run
 from storage.db import open_archive
+from storage.models import CrawlRun
 from storage.notifications import AlertNote
 
 DOC = Path(__file__).parents[1] / "docs" / "json.md"
 FREE_FORM = {"metadata", "diff"}  # their keys depend on the site and the change
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+NODE, JOB = "http://scrapyd1:6800", "6487ec79947edab326d6db28a2d86511"
 PAGE = b"<html><body><p>Experts met</p></body></html>"
 RELEASE = ParsedRelease(
     source="osce", url="https://www.osce.org/secretariat/1", title="Police experts meet",
@@ -117,6 +119,38 @@ def test_status_json_keeps_zero_counts_and_gives_the_schedule_as_data(
     assert osce["next_run"] == "2026-11-02T05:00:00Z"
     text = CliRunner().invoke(main, ["--db", filled, "status"]).stdout
     assert "9 answered 304" in text and "items 0" not in text
+
+
+def scrapyd_run(url: str, source: str = "sco", node: str | None = NODE) -> int:
+    """A run of ``source`` as the scrapyd backend records it: job id, then the node."""
+    engine, sessions = open_archive(url)
+    with sessions.begin() as session:
+        run = start_run(session, source, now=T0, job=JOB)
+        finish_run(session, run, {"items": 3, "new": 3}, now=T0.replace(minute=1))
+        session.get_one(CrawlRun, run).node = node
+    engine.dispose()
+    return run
+
+
+def test_status_tells_where_a_run_ran_on_scrapyd_and_nothing_for_a_local_one(
+    filled: str, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = scrapyd_run(filled)
+    data = json.loads(CliRunner().invoke(main, ["--db", filled, "status", "--json"]).stdout)
+    last = {s["key"]: s["last_run"] for s in data["sources"]}
+    assert (last["sco"]["id"], last["sco"]["node"], last["sco"]["job"]) == (run, NODE, JOB)
+    assert (last["osce"]["node"], last["osce"]["job"]) == (None, None)  # a local crawl
+    result = CliRunner().invoke(main, ["--db", filled, "status"])
+    assert result.exit_code == 0, result.output
+    assert f"sco: last run {run} was Scrapyd job {JOB} on {NODE}\n" in result.output
+    assert "osce: last run" not in result.output and result.output.count("Scrapyd") == 1
+
+
+def test_status_names_the_job_of_a_run_whose_node_is_not_recorded_yet(filled: str) -> None:
+    run = scrapyd_run(filled, node=None)  # the daemon records the node when the job ends
+    result = CliRunner().invoke(main, ["--db", filled, "status"])
+    assert f"sco: last run {run} was Scrapyd job {JOB}\n" in result.output
 
 
 def test_webhook_payload_has_the_documented_keys(archive: Archive) -> None:

@@ -18,8 +18,9 @@ from sqlalchemy.exc import OperationalError
 from web_support import CONFIG, HOSTILE_URL, LIVE, RAW_HTML
 
 from presswatch.cli import main
-from storage.archive import Archive, ParsedRelease
+from storage.archive import Archive, ParsedRelease, finish_run, start_run
 from storage.db import DatabaseError, make_engine, open_archive, open_read_only
+from storage.models import CrawlRun
 from storage.notifications import recent_events
 
 with warnings.catch_warnings():
@@ -252,3 +253,23 @@ def test_read_only_archive_refuses_writes(db_url: str) -> None:
         DatabaseError, match=r"is at schema 0001, not \d+: run `presswatch db upgrade`"
     ):
         open_read_only(db_url)
+
+
+def test_sources_page_tells_where_a_run_ran_on_scrapyd(db_url: str) -> None:
+    node, job, at = "http://scrapyd1:6800", "6487ec79947edab326d6db28a2d86511", datetime.now(UTC)
+    engine, sessions = open_archive(db_url)
+    with sessions.begin() as session:
+        local = start_run(session, "osce", now=at)
+        finish_run(session, local, {"items": 1}, now=at)
+        remote = start_run(session, "sco", now=at, job=job)
+        finish_run(session, remote, {"items": 1}, now=at)
+        session.get_one(CrawlRun, remote).node = node
+    engine.dispose()
+    engine, sessions = open_read_only(db_url)
+    client = TestClient(create_app(sessions, CONFIG))
+    page = client.get("/sources").text
+    assert f"Scrapyd job {job} on {node}" in page and page.count("Scrapyd") == 1  # osce: local
+    runs = {s["key"]: s["runs"] for s in client.get("/api/sources").json()["sources"]}
+    assert (runs["sco"][0]["node"], runs["sco"][0]["job"]) == (node, job)
+    assert (runs["osce"][0]["node"], runs["osce"][0]["job"]) == (None, None)
+    engine.dispose()
