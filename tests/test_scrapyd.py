@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from configured_site import BASE_URL, POSTS, write_northsea
 from daemon_support import DaemonProcess, sco_release, wait_for, write_sco
 from scrapyd_support import REPLAY_SETTINGS, Node, deploy, egg_path, free_port, scrapyd_nodes
 from sqlalchemy import create_engine, func, select, text
@@ -32,7 +33,7 @@ from scheduler.options import NodeConfig, ScrapydConfig
 from scheduler.scrapyd import ARCHIVE_SETTING, NodeError, NoNode, ScrapydBackend
 from scheduler.scrapyd import Node as ApiNode
 from storage.db import archive_id, make_engine, open_archive
-from storage.models import CrawlRun, Release, ReleaseVersion
+from storage.models import CrawlRun, Release, ReleaseVersion, Source
 from storage.source_lock import SourceLock
 
 pytestmark = pytest.mark.slow
@@ -79,8 +80,10 @@ def slow_site(tmp_path: Path, numbers: range, delay: float) -> Iterator[ReplaySe
 
 def daemon(
     tmp_path: Path, archive: str, replay: str, urls: list[Any], timeout: str = "60s",
-    politeness: dict[str, Any] | None = None,
+    politeness: dict[str, Any] | None = None, sources: dict[str, Any] | None = None,
 ) -> Daemon:  # fmt: skip
+    """The daemon with the scrapyd backend, crawling sco (or ``sources``) every second."""
+    sco = {"enabled": True, "timeout": timeout, "max_pages": 1, "politeness": politeness or {}}
     config = parse_config(
         {
             "database": archive,
@@ -91,28 +94,19 @@ def daemon(
                 "scrapyd": {"nodes": urls, "poll_interval": "100ms"},
             },
             "notify": {"targets": [{"type": "log"}]},
-            "defaults": {"enabled": False},
-            "sources": {
-                "sco": {
-                    "enabled": True,
-                    "interval": "1s",
-                    "jitter": 0,
-                    "timeout": timeout,
-                    "max_pages": 1,
-                    "politeness": politeness or {},
-                }
-            },
+            "defaults": {"enabled": False, "interval": "1s", "jitter": 0},
+            "sources": sources or {"sco": sco},
         },  # fmt: skip
         ["sco"],
     )
     return Daemon(config)
 
 
-def crawl(runner: Daemon) -> str:
-    """One run of sco now, due or not, as run_once() runs it; its status."""
+def crawl(runner: Daemon, source: str = "sco") -> str:
+    """One run of ``source`` now, due or not, as run_once() runs it; its status."""
     runner.open()
     try:
-        report = runner.run_source("sco")
+        report = runner.run_source(source)
     finally:
         runner.close()
     assert report is not None
@@ -387,6 +381,44 @@ CONCURRENT_REQUESTS = 1
     assert run.counts.get("new", 0) < 6
     assert run.job in {j["id"] for j in nodes[1].jobs()["finished"]}
     assert f"job {run.job} on {nodes[1].url} cancelled (SIGTERM)" in process.output()
+
+
+def test_a_configured_source_is_crawled_on_the_nodes(
+    nodes: list[Node], archive: str, tmp_path: Path
+) -> None:
+    """A [sources.KEY] with a feed: the job runs the spider ``site`` with ``source=KEY``, its
+    definition in the PRESSWATCH_SITE setting (the node has no presswatch.toml)."""
+    key = "ns_nodes"
+    table = {"enabled": True, "name": "Northsea Port Authority", "url": BASE_URL,
+             "feed": "/feed/atom/"}  # fmt: skip
+    first = last_run_id(archive)
+    urls = [n.url for n in nodes]
+    with serve(write_northsea(tmp_path / "northsea")) as server:
+        runner = daemon(tmp_path, archive, server.url, urls, sources={key: table})
+        assert crawl(runner, key) == "ok"
+        assert crawl(runner, key) == "ok"  # the unchanged feed again: nothing new
+    runs = runs_since(archive, first)
+    assert [(r.status, r.counts.get("new", 0)) for r in runs] == [("ok", 4), ("ok", 0)]
+    for run in runs:
+        node = next(n for n in nodes if n.url == run.node)
+        [job] = [j for j in node.jobs()["finished"] if j["id"] == run.job]
+        # The spider read the definition from PRESSWATCH_SITE: the node's folder (its working
+        # directory) has no presswatch.toml to read it from.
+        assert job["spider"] == "site" and not (node.folder / "presswatch.toml").exists()
+        [log] = [p for p in (tmp_path / "logs").glob(f"{key}-*.log") if run.job in p.read_text()]
+        assert f"{key} run {run.id} ok" in log.read_text()  # the pipeline's last line
+    engine, sessions = open_archive(archive)
+    with sessions() as session:
+        source = session.scalar(select(Source).where(Source.key == key))
+        assert source is not None and source.name == "Northsea Port Authority"
+        found = session.execute(
+            select(Release.url, func.count(ReleaseVersion.id))
+            .join(ReleaseVersion, ReleaseVersion.release_id == Release.id)
+            .where(Release.source_id == source.id)
+            .group_by(Release.url)
+        ).all()
+    engine.dispose()
+    assert sorted(found) == sorted((p.url.rstrip("/"), 1) for p in POSTS)
 
 
 def test_the_archive_setting_is_one_name() -> None:
