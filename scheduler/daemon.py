@@ -285,7 +285,7 @@ class Daemon:
         if result.returncode is None:
             end.failure = result.failure or f"killed after its {source.timeout:g}s timeout"
         elif key in self._stopped and result.progress.status is None:
-            end.aborted = "stopped at shutdown"  # (one stopped after closing its run is done)
+            end.aborted = "stopped at shutdown"  # one that closed its run recorded it (aborted)
         elif result.failure:
             end.failure = result.failure
         elif not result.ok:

@@ -218,6 +218,17 @@ def test_sigterm_mid_crawl_records_its_run_aborted_not_ok(
     assert_archived_once(db_url, run.counts["new"])
 
 
+def test_a_crawl_closed_early_by_a_limit_is_failed_not_ok(
+    site: tuple[Path, ReplayServer], tmp_path: Path, db_url: str
+) -> None:
+    """A CLOSESPIDER_* limit (a source's settings) cuts the crawl short: failed, naming it."""
+    options = CrawlOptions(replay=site[1].url, db=db_url, settings={"CLOSESPIDER_PAGECOUNT": "2"})
+    result = run_crawl("sco", options, tmp_path / "crawl.log", timeout=60)
+    [run] = runs(db_url)
+    assert result.progress.status == run.status == "failed", run.health
+    assert run.health == "closed before its end (closespider_pagecount)"
+
+
 ORPHAN = """
 import sys
 from pathlib import Path
