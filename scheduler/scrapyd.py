@@ -221,7 +221,7 @@ class ScrapydBackend:
         return result
 
     def cancel(self, node: Node, job: str) -> None:
-        """Stop a job: SIGTERM (Scrapy closes its run), SIGKILL if it runs ``STOP_GRACE`` on."""
+        """Stop a job: SIGTERM (the crawl closes its run aborted), SIGKILL ``STOP_GRACE`` later."""
         for signal in ("TERM", "KILL"):
             try:
                 node.call("cancel.json", data={"project": self.config.project, "job": job,
