@@ -44,7 +44,7 @@ def deploy(obj: Context, config_path: Path | None, nodes: tuple[str, ...], as_js
     version = egg_version()
     with tempfile.TemporaryDirectory(prefix="presswatch-egg-") as folder:
         egg = build_egg(Path(folder) / f"{project}.egg").read_bytes()
-    uploads = [upload(node.url, egg, version, _auth(node), project=project) for node in targets]
+    uploads = [upload(node.url, egg, version, node.auth, project=project) for node in targets]
     if as_json:
         obj.emit_json(
             {"project": project, "version": version, "nodes": [_json(u) for u in uploads]}
@@ -53,10 +53,6 @@ def deploy(obj: Context, config_path: Path | None, nodes: tuple[str, ...], as_js
         obj.table(("NODE", "STATUS", "MESSAGE"), [(u.node, u.status, u.message) for u in uploads])
     if not all(u.ok for u in uploads):
         raise SystemExit(1)
-
-
-def _auth(node: NodeConfig) -> tuple[str, str] | None:
-    return (node.username, node.password or "") if node.username else None
 
 
 def _json(result: Upload) -> dict[str, object]:

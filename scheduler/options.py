@@ -116,6 +116,11 @@ class NodeConfig:
     def __repr__(self) -> str:  # never the password
         return f"NodeConfig(url={self.url!r}, username={self.username!r}, slots={self.slots})"
 
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """HTTP basic auth for the node (httpx's ``auth``); None without a username."""
+        return (self.username, self.password or "") if self.username else None
+
 
 @dataclass(frozen=True)
 class ScrapydConfig:

@@ -67,8 +67,7 @@ class Node:
     def __init__(self, config: NodeConfig, timeout: float) -> None:
         self.config = config
         self.url = config.url.rstrip("/")
-        auth = (config.username, config.password or "") if config.username else None
-        self.client = httpx.Client(base_url=self.url + "/", auth=auth, timeout=timeout)
+        self.client = httpx.Client(base_url=self.url + "/", auth=config.auth, timeout=timeout)
 
     def call(self, endpoint: str, data: dict[str, Any] | None = None, **params: Any) -> Any:
         """GET (POST with ``data``) one endpoint; its JSON, or NodeError."""
