@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-from contextlib import suppress
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from storage.db import sqlite_file
+from storage.source_lock import advisory_lock, advisory_unlock
 
 ADVISORY_KEY = "hashtext('presswatch-daemon:' || current_schema())"
 # The session holding that lock: pg_locks splits a bigint key into classid (high) and objid.
@@ -94,16 +93,12 @@ class ArchiveLock:
         self._file = handle
 
     def _lock_advisory(self) -> None:
-        conn = self.engine.connect()
-        locked = conn.execute(text(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})")).scalar()
-        conn.commit()  # a session lock outlives the transaction that took it
-        if not locked:
-            conn.close()
+        self._conn = advisory_lock(self.engine, ADVISORY_KEY)
+        if self._conn is None:
             raise DaemonRunning(
                 "another presswatch daemon is running on this archive "
                 "(it holds the PostgreSQL advisory lock 'presswatch-daemon')"
             )
-        self._conn = conn
 
     def release(self) -> None:
         if self._file is not None:
@@ -111,12 +106,7 @@ class ArchiveLock:
             self._file.close()  # closing the file releases the flock
             self._file = None
         if self._conn is not None:
-            # Unlocked before the session ends, so the lock is free when release() returns
-            # (the server ends a closed session a moment later, not at once).
-            with suppress(SQLAlchemyError):
-                self._conn.execute(text(f"SELECT pg_advisory_unlock({ADVISORY_KEY})"))
-            self._conn.invalidate()  # closes the session for good (not back to the pool),
-            self._conn.close()  # which releases the advisory lock
+            advisory_unlock(self._conn, ADVISORY_KEY)
             self._conn = None
 
 

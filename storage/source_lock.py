@@ -33,6 +33,30 @@ SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
 """
 
 
+def advisory_lock(
+    engine: Engine, key: str, params: dict[str, str] | None = None
+) -> Connection | None:
+    """A connection of its own holding the session advisory lock ``key`` (an SQL expression
+    bound with ``params``); None when another session holds it (scheduler.lock too)."""
+    conn = engine.connect()
+    locked = conn.execute(text(f"SELECT pg_try_advisory_lock({key})"), params).scalar()
+    conn.commit()  # a session lock outlives the transaction that took it
+    if not locked:
+        conn.close()
+        return None
+    return conn
+
+
+def advisory_unlock(conn: Connection, key: str, params: dict[str, str] | None = None) -> None:
+    """Release ``advisory_lock``'s lock and end its session."""
+    # Unlocked before the session ends, so the lock is free when this returns (the server
+    # ends a closed session a moment later, not at once).
+    with suppress(SQLAlchemyError):
+        conn.execute(text(f"SELECT pg_advisory_unlock({key})"), params)
+    conn.invalidate()  # closes the session for good (not back to the pool),
+    conn.close()  # which releases the advisory lock
+
+
 class SourceBusy(Exception):
     """Another crawl of the source holds its lock."""
 
@@ -63,14 +87,9 @@ class SourceLock:
                 raise SourceBusy(self._busy()) from None
             self._file = handle
         elif self._postgres():
-            conn = self.engine.connect()
-            query = text(f"SELECT pg_try_advisory_lock({_KEY})")
-            locked = conn.execute(query, {"source": self.source}).scalar()
-            conn.commit()  # a session lock outlives the transaction that took it
-            if not locked:
-                conn.close()
+            self._conn = advisory_lock(self.engine, _KEY, {"source": self.source})
+            if self._conn is None:
                 raise SourceBusy(self._busy())
-            self._conn = conn
 
     def _busy(self) -> str:
         """Why a crawl is refused, naming the newest running run of the source."""
@@ -111,9 +130,5 @@ class SourceLock:
             self._file.close()  # closing the file releases the flock
             self._file = None
         if self._conn is not None:
-            with suppress(SQLAlchemyError):
-                query = text(f"SELECT pg_advisory_unlock({_KEY})")
-                self._conn.execute(query, {"source": self.source})
-            self._conn.invalidate()  # the session ends for good, not back to the pool
-            self._conn.close()
+            advisory_unlock(self._conn, _KEY, {"source": self.source})
             self._conn = None
