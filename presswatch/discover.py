@@ -32,7 +32,7 @@ from crawler.sites.base import Site, UnreadablePage
 from crawler.sites.configured import configured_site, spec_from_dict
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.fetching import Fetcher, FetchError
+from presswatch.fetching import HTML_TYPES, Fetcher, FetchError
 from presswatch.release_links import (
     IndexEntry,
     NotAnIndex,
@@ -48,7 +48,6 @@ SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/wp-sitemap.xml")
 NEWEST_SHOWN = 3  # dates shown in the block's comments
 SAMPLE_WORDS = 25  # of the sample release's body
 MIN_LISTING_LINKS = 3  # links of one kind that make a guessed listing
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 _NEXT_TEXT = re.compile(r"^(?:next|older|more|weiter|suivant)\b|^[›»→>]+$|[›»→]$", re.I)
 _CSS_CLASS = re.compile(r"-?[A-Za-z_][\w-]*")
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
@@ -262,7 +261,7 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
     read (unreachable, not HTML, forbidden by robots.txt)."""
     found = Discoverer(fetcher, url)
     page = found.fetch(url)
-    if page.content_type not in _HTML_TYPES and not page.body.lstrip()[:200].lower().startswith(
+    if page.content_type not in HTML_TYPES and not page.body.lstrip()[:200].lower().startswith(
         (b"<!doctype html", b"<html")
     ):
         raise FetchError(f"{url}: not an HTML page ({page.content_type or 'no content type'}): "

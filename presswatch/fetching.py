@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)  # seconds
 MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 10.0  # seconds: a longer Crawl-delay is waited this long
+HTML_TYPES = ("text/html", "application/xhtml+xml")  # Fetched.content_type of a web page
 
 
 def user_agent() -> str:
