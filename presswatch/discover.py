@@ -32,7 +32,7 @@ from crawler.sites.base import Site, UnreadablePage
 from crawler.sites.configured import configured_site, spec_from_dict
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.fetching import HTML_TYPES, Fetcher, FetchError
+from presswatch.fetching import HTML_TYPES, Fetcher, FetchError, site_root
 from presswatch.release_links import (
     IndexEntry,
     NotAnIndex,
@@ -210,8 +210,7 @@ class Discoverer:
     """The requests of one discovery: robots.txt obeyed, each failure kept as a reason."""
 
     def __init__(self, fetcher: Fetcher, url: str) -> None:
-        parts = urlsplit(url)
-        self.root = f"{parts.scheme}://{parts.netloc}"
+        self.root = site_root(url)
         self.fetcher = fetcher
         self.fetch = fetcher.page
         self.allowed = fetcher.allowed
@@ -346,7 +345,7 @@ def _describe(c: Candidate, unit: str) -> str:
 
 def source_table(d: Discovery) -> dict[str, str]:
     """The keys of the ``[sources.KEY]`` table that discovery could fill in."""
-    table = {"name": d.name, "url": _root(d.url), d.kind or "listing": d.start or d.url}
+    table = {"name": d.name, "url": site_root(d.url), d.kind or "listing": d.start or d.url}
     if d.links:
         table["links"] = d.links
     if d.next:
@@ -385,11 +384,6 @@ def config_block(d: Discovery) -> str:
     lines.append(f"# [sources.{d.key}.select]  # CSS or XPath where the generic reading misses")
     lines.append('# body = "…"')
     return "\n".join(lines) + "\n"
-
-
-def _root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 @click.command("discover")

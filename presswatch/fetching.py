@@ -103,7 +103,7 @@ class Fetcher:
         """The robots.txt of ``url``'s host (empty, allowing all, when it has none)."""
         from protego import Protego  # Scrapy's robots.txt parser
 
-        root = _root(url)
+        root = site_root(url)
         if root not in self._robots:
             try:
                 found = self.get(f"{root}/robots.txt")
@@ -115,7 +115,7 @@ class Fetcher:
 
     def _pause(self, url: str) -> None:
         """Wait out the Crawl-delay of the host's robots.txt (at most MAX_CRAWL_DELAY)."""
-        root = _root(url)
+        root = site_root(url)
         robots = self._robots.get(root)
         delay = min(float(robots.crawl_delay(self.agent) or 0), MAX_CRAWL_DELAY) if robots else 0
         if root in self._last and (wait := delay - (time.monotonic() - self._last[root])) > 0:
@@ -169,6 +169,7 @@ def _gunzip(url: str, data: bytes) -> bytes:
     return body
 
 
-def _root(url: str) -> str:
+def site_root(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
