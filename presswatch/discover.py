@@ -29,7 +29,7 @@ from crawler.extract import as_text, clean_text, node_text
 from crawler.pagecheck import release_page_problem
 from crawler.sites import read_with_eras, registry
 from crawler.sites.base import Site, UnreadablePage
-from crawler.sites.configured import configured_site, spec_from_dict
+from crawler.sites.configured import configured_site, link_target, spec_from_dict
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
 from presswatch.fetching import HTML_TYPES, Fetcher, FetchError, site_root
@@ -315,8 +315,7 @@ def _choose(result: Discovery, found: Discoverer, url: str, sel: Selector) -> No
             result.notes.append(
                 f"guessed from {n} links on the page: check it with presswatch check"
             )
-            first = sel.css(result.links)[0]
-            href = first.attrib.get("href") or first.css("a::attr(href)").get()
+            href = link_target(sel.css(result.links)[0])
             newest = urljoin(url, href) if href else None
         else:
             result.notes.append("no release links recognised: write the links selector yourself")
