@@ -34,7 +34,7 @@ from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
 from crawler.items import PageError
 from crawler.sites.base import ListingEntry
 from crawler.sites.configured import SiteSpec, configured_site, spec_from_dict
-from crawler.spiders.base import ReleaseSpider, header_value
+from crawler.spiders.base import ReleaseSpider, asked_url, header_value
 from storage.db import open_archive
 from storage.documents import KeptDocument, keep_document, kept_documents
 from storage.urls import canonical_url
@@ -135,7 +135,7 @@ class SiteSpider(ReleaseSpider):
         """A feed's or sitemap's body: the kept copy when the site answered 304."""
         if response.status != 304:
             return response.body
-        if kept := self.kept.get(_asked(response)):
+        if kept := self.kept.get(asked_url(response)):
             self.crawler.stats.inc_value("presswatch/listing_not_modified")
             return kept.body
         raise NotAnIndex("answered 304 Not Modified to a request without validators")
@@ -143,7 +143,7 @@ class SiteSpider(ReleaseSpider):
     def keep(self, response: Response) -> None:
         """Keep a feed or sitemap that was downloaded and read, when the run closes."""
         if response.status == 200:
-            self.fresh[_asked(response)] = response
+            self.fresh[asked_url(response)] = response
 
     def closed(self, reason: str) -> None:
         """Keep the feeds and sitemaps read this run (their validators), for the next one."""
@@ -228,8 +228,3 @@ class SiteSpider(ReleaseSpider):
             self.crawler.engine.crawl(self.release_request(url))
         if waiting:
             raise DontCloseSpider
-
-
-def _asked(response: Response) -> str:
-    """The URL that was asked for (before redirects): the next run asks for it again."""
-    return response.meta.get("redirect_urls", [response.url])[0]
