@@ -30,7 +30,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
+from crawler.feeds import IndexEntry, NotAnIndex, last_changed, read_feed, read_sitemap
 from crawler.items import PageError
 from crawler.sites.base import ListingEntry
 from crawler.sites.configured import SiteSpec, configured_site, spec_from_dict
@@ -42,7 +42,6 @@ from storage.urls import canonical_url
 SITE_SETTING = "PRESSWATCH_SITE"  # scheduler.options.SITE_SETTING (tested)
 CONFIG_ENV = "PRESSWATCH_CONFIG"
 CONFIG_NAME = "presswatch.toml"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a sitemap without <lastmod> sorts last
 
 
 class SourceNotConfigured(ValueError):
@@ -197,7 +196,7 @@ class SiteSpider(ReleaseSpider):
             yield from self.follow(document.entries)
             return
         # Newest sitemaps first; an incremental run reads at most max_pages of them.
-        children = sorted(document.entries, key=lambda e: e.modified or EPOCH, reverse=True)
+        children = sorted(document.entries, key=last_changed, reverse=True)
         for child in children[: self.max_pages or None]:
             yield self.listing_request(child.url)
 
