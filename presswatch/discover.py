@@ -98,6 +98,11 @@ class Discovery:
     sample: Sample | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def settled(self) -> bool:
+        """A feed with dated items or a sitemap with URLs was found: no common path is tried."""
+        return any(c.dated for c in self.feeds) or any(c.ok for c in self.sitemaps)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "url": self.url, "key": self.key, "name": self.name, "kind": self.kind,
@@ -281,14 +286,14 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
         result.sitemaps.append(found.sitemap(sitemap_url, "robots.txt"))
         if result.sitemaps[-1].ok:
             break
-    if not any(c.dated for c in result.feeds) and not any(c.ok for c in result.sitemaps):
+    if not result.settled:
         tried = {c.url for c in result.feeds}
         for path in FEED_PATHS:
             if (feed_url := urljoin(found.root, path)) not in tried and found.allowed(feed_url):
                 result.feeds.append(found.feed(feed_url, "common path"))
                 if result.feeds[-1].dated:
                     break
-    if not any(c.dated for c in result.feeds) and not any(c.ok for c in result.sitemaps):
+    if not result.settled:
         for path in SITEMAP_PATHS:
             if found.allowed(sitemap_url := urljoin(found.root, path)):
                 result.sitemaps.append(found.sitemap(sitemap_url, "common path"))
