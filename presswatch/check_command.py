@@ -72,8 +72,8 @@ class Checker:
 
     def __init__(self, fetcher: Fetcher, site: Site, spec: SiteSpec | None, today: date) -> None:
         self.fetcher, self.site, self.spec, self.today = fetcher, site, spec, today
-        kind = spec.kind if spec else "listing"
-        self.report = Report(site.key, site.name, kind, spec.start if spec else site.start_urls[0])
+        kind = spec.kind if spec else "listing"  # a configured site's start is its spec.start
+        self.report = Report(site.key, site.name, kind, site.start_urls[0])
         self.prefix = f"sources.{site.key}"
 
     def run(self, n: int) -> Report:
