@@ -141,10 +141,10 @@ class Fetcher:
         self._pause(url)
         try:
             with self.client.stream("GET", url) as response:
-                body = b""
+                received = bytearray()  # not bytes: appending to those copies them each time
                 for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > DOWNLOAD_MAXSIZE:
+                    received += chunk
+                    if len(received) > DOWNLOAD_MAXSIZE:
                         raise FetchError(f"{url}: larger than {DOWNLOAD_MAXSIZE} bytes")
         except httpx.TooManyRedirects:
             raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
@@ -152,6 +152,7 @@ class Fetcher:
             raise FetchError(f"{url}: no answer within {TIMEOUT.read:.0f} s") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: cannot reach it ({exc or type(exc).__name__})") from None
+        body = bytes(received)
         if body[:2] == b"\x1f\x8b":  # a gzipped sitemap (.xml.gz) served as a file
             body = _gunzip(url, body)
         kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
