@@ -18,6 +18,7 @@ from scrapy.utils.sitemap import Sitemap
 
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 class NotAnIndex(Exception):
@@ -63,6 +64,11 @@ def read_feed(body: bytes, url: str = "") -> list[IndexEntry]:
             )
         )
     return entries
+
+
+def last_changed(entry: IndexEntry) -> datetime:
+    """An entry's ``modified`` as a sort key: one that does not say sorts as the oldest."""
+    return entry.modified or _OLDEST
 
 
 def _moment(parsed: tuple[int, ...]) -> datetime:

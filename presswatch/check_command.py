@@ -23,7 +23,7 @@ from crawler.sites.base import SelectorProblem, Site, UnreadablePage
 from crawler.sites.configured import FUTURE_SLACK, SiteSpec
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.fetching import Fetcher, FetchError
+from presswatch.fetching import HTML_TYPES, Fetcher, FetchError
 from presswatch.release_links import (
     IndexEntry,
     NotAnIndex,
@@ -34,7 +34,6 @@ from presswatch.release_links import (
 from presswatch.sources import CONFIG_OPTION, find_site, known_sites, read_config
 
 DEFAULT_RELEASES = 3
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 @dataclass
@@ -73,8 +72,8 @@ class Checker:
 
     def __init__(self, fetcher: Fetcher, site: Site, spec: SiteSpec | None, today: date) -> None:
         self.fetcher, self.site, self.spec, self.today = fetcher, site, spec, today
-        kind = spec.kind if spec else "listing"
-        self.report = Report(site.key, site.name, kind, spec.start if spec else site.start_urls[0])
+        kind = spec.kind if spec else "listing"  # a configured site's start is its spec.start
+        self.report = Report(site.key, site.name, kind, site.start_urls[0])
         self.prefix = f"sources.{site.key}"
 
     def run(self, n: int) -> Report:
@@ -133,14 +132,10 @@ class Checker:
     def release(self, url: str) -> ReleaseCheck:
         """One release page read as a crawl reads it; its problems reported."""
         found = ReleaseCheck(url)
-        if not self.fetcher.allowed(url):
-            return self.failed(found, f"{url}: its site's robots.txt forbids it")
         try:
-            fetched = self.fetcher.get(url)
+            fetched = self.fetcher.page(url)  # robots.txt obeyed, a status other than 200 refused
         except FetchError as exc:
             return self.failed(found, str(exc))
-        if fetched.status != 200:
-            return self.failed(found, f"{url}: HTTP {fetched.status}")
         if fetched.content_type not in HTML_TYPES:
             return self.failed(found, f"{url}: not an HTML page ({fetched.content_type})")
         html = as_text(fetched.body)  # read at the URL it ended at, as a crawl reads it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,6 +21,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawler.replay.server import ReplayError, run_forever
 from crawler.sites import registry
+from presswatch.config import Config
 from presswatch.context import DATE, Context, console, describe_counts, pass_context
 from presswatch.sources import CONFIG_OPTION, known_sites, read_config
 from scheduler.runner import CrawlOptions, CrawlResult, run_crawl, stop_crawl
@@ -75,12 +76,11 @@ class Interrupt:
 
 
 def run_sources(
-    obj: Context, sources: Sequence[str], options: CrawlOptions,
-    settings: Mapping[str, dict[str, str]] | None = None,
+    obj: Context, sources: Sequence[str], options: CrawlOptions, config: Config | None = None,
 ) -> int:  # fmt: skip
     """Crawl ``sources`` side by side, each in its own process, with a live progress display.
 
-    ``settings``: each source's own Scrapy settings (its config's), under ``options``'s.
+    ``config``: where each source's own Scrapy settings come from, under ``options``'s.
     Returns the exit code: 0 every run ok, 1 one was not (or did not start), 130 interrupted.
     """
     log_dir = user_log_path("presswatch", appauthor=False)
@@ -99,7 +99,7 @@ def run_sources(
 
                 started = datetime.now(UTC)
                 log_path = log_dir / f"{source}-{stamp}.log"
-                own = (settings or {}).get(source, {})
+                own = config.sources[source].crawl_settings() if config else {}
                 source_options = replace(options, settings={**own, **options.settings})
                 return run_crawl(source, source_options, log_path, on_progress=update,
                                  on_start=interrupt.add), started  # fmt: skip
@@ -223,8 +223,7 @@ def crawl(
         since=since.date().isoformat() if since else None, settings=extra,
         jobdir=user_data_path("presswatch", appauthor=False) / "backfill",
     )  # fmt: skip
-    own = {key: config.sources[key].crawl_settings() for key in chosen}
-    raise SystemExit(run_sources(obj, chosen, options, own))
+    raise SystemExit(run_sources(obj, chosen, options, config))
 
 
 @click.command()

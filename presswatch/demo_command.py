@@ -81,10 +81,9 @@ def demo_config() -> Config:
 def _crawl(archive: Context, step: Step, sources: Sequence[str], config: Config) -> None:
     """Crawl ``sources`` from the snapshot in the step's state; stop unless every run was ok."""
     console.print(f"\n[bold]{step.title}[/bold]")
-    own = {key: config.sources[key].crawl_settings() for key in sources}
     with serve(DEMO_SNAPSHOT, state=step.state) as server:
         options = replace(step.options, replay=server.url, db=archive.db)
-        if code := run_sources(archive, sources, options, own):
+        if code := run_sources(archive, sources, options, config):
             raise SystemExit(code)  # 1: a run was not ok (said above); 130: interrupted
 
 

@@ -29,10 +29,10 @@ from crawler.extract import as_text, clean_text, node_text
 from crawler.pagecheck import release_page_problem
 from crawler.sites import read_with_eras, registry
 from crawler.sites.base import Site, UnreadablePage
-from crawler.sites.configured import configured_site, spec_from_dict
+from crawler.sites.configured import configured_site, link_target, spec_from_dict
 from presswatch.context import Context, console, pass_context
 from presswatch.crawl_commands import check_replay
-from presswatch.fetching import Fetcher, FetchError
+from presswatch.fetching import HTML_TYPES, Fetcher, FetchError, site_root
 from presswatch.release_links import (
     IndexEntry,
     NotAnIndex,
@@ -48,7 +48,6 @@ SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/wp-sitemap.xml")
 NEWEST_SHOWN = 3  # dates shown in the block's comments
 SAMPLE_WORDS = 25  # of the sample release's body
 MIN_LISTING_LINKS = 3  # links of one kind that make a guessed listing
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 _NEXT_TEXT = re.compile(r"^(?:next|older|more|weiter|suivant)\b|^[›»→>]+$|[›»→]$", re.I)
 _CSS_CLASS = re.compile(r"-?[A-Za-z_][\w-]*")
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
@@ -98,6 +97,11 @@ class Discovery:
     sitemaps: list[Candidate] = field(default_factory=list)
     sample: Sample | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def settled(self) -> bool:
+        """A feed with dated items or a sitemap with URLs was found: no common path is tried."""
+        return any(c.dated for c in self.feeds) or any(c.ok for c in self.sitemaps)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -211,8 +215,7 @@ class Discoverer:
     """The requests of one discovery: robots.txt obeyed, each failure kept as a reason."""
 
     def __init__(self, fetcher: Fetcher, url: str) -> None:
-        parts = urlsplit(url)
-        self.root = f"{parts.scheme}://{parts.netloc}"
+        self.root = site_root(url)
         self.fetcher = fetcher
         self.fetch = fetcher.page
         self.allowed = fetcher.allowed
@@ -262,7 +265,7 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
     read (unreachable, not HTML, forbidden by robots.txt)."""
     found = Discoverer(fetcher, url)
     page = found.fetch(url)
-    if page.content_type not in _HTML_TYPES and not page.body.lstrip()[:200].lower().startswith(
+    if page.content_type not in HTML_TYPES and not page.body.lstrip()[:200].lower().startswith(
         (b"<!doctype html", b"<html")
     ):
         raise FetchError(f"{url}: not an HTML page ({page.content_type or 'no content type'}): "
@@ -283,14 +286,14 @@ def discover(fetcher: Fetcher, url: str, key: str | None = None) -> Discovery:
         result.sitemaps.append(found.sitemap(sitemap_url, "robots.txt"))
         if result.sitemaps[-1].ok:
             break
-    if not any(c.dated for c in result.feeds) and not any(c.ok for c in result.sitemaps):
+    if not result.settled:
         tried = {c.url for c in result.feeds}
         for path in FEED_PATHS:
             if (feed_url := urljoin(found.root, path)) not in tried and found.allowed(feed_url):
                 result.feeds.append(found.feed(feed_url, "common path"))
                 if result.feeds[-1].dated:
                     break
-    if not any(c.dated for c in result.feeds) and not any(c.ok for c in result.sitemaps):
+    if not result.settled:
         for path in SITEMAP_PATHS:
             if found.allowed(sitemap_url := urljoin(found.root, path)):
                 result.sitemaps.append(found.sitemap(sitemap_url, "common path"))
@@ -317,8 +320,7 @@ def _choose(result: Discovery, found: Discoverer, url: str, sel: Selector) -> No
             result.notes.append(
                 f"guessed from {n} links on the page: check it with presswatch check"
             )
-            first = sel.css(result.links)[0]
-            href = first.attrib.get("href") or first.css("a::attr(href)").get()
+            href = link_target(sel.css(result.links)[0])
             newest = urljoin(url, href) if href else None
         else:
             result.notes.append("no release links recognised: write the links selector yourself")
@@ -347,7 +349,7 @@ def _describe(c: Candidate, unit: str) -> str:
 
 def source_table(d: Discovery) -> dict[str, str]:
     """The keys of the ``[sources.KEY]`` table that discovery could fill in."""
-    table = {"name": d.name, "url": _root(d.url), d.kind or "listing": d.start or d.url}
+    table = {"name": d.name, "url": site_root(d.url), d.kind or "listing": d.start or d.url}
     if d.links:
         table["links"] = d.links
     if d.next:
@@ -386,11 +388,6 @@ def config_block(d: Discovery) -> str:
     lines.append(f"# [sources.{d.key}.select]  # CSS or XPath where the generic reading misses")
     lines.append('# body = "…"')
     return "\n".join(lines) + "\n"
-
-
-def _root(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 @click.command("discover")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)  # seconds
 MAX_REDIRECTS = 5
 MAX_CRAWL_DELAY = 10.0  # seconds: a longer Crawl-delay is waited this long
+HTML_TYPES = ("text/html", "application/xhtml+xml")  # Fetched.content_type of a web page
 
 
 def user_agent() -> str:
@@ -102,7 +103,7 @@ class Fetcher:
         """The robots.txt of ``url``'s host (empty, allowing all, when it has none)."""
         from protego import Protego  # Scrapy's robots.txt parser
 
-        root = _root(url)
+        root = site_root(url)
         if root not in self._robots:
             try:
                 found = self.get(f"{root}/robots.txt")
@@ -114,7 +115,7 @@ class Fetcher:
 
     def _pause(self, url: str) -> None:
         """Wait out the Crawl-delay of the host's robots.txt (at most MAX_CRAWL_DELAY)."""
-        root = _root(url)
+        root = site_root(url)
         robots = self._robots.get(root)
         delay = min(float(robots.crawl_delay(self.agent) or 0), MAX_CRAWL_DELAY) if robots else 0
         if root in self._last and (wait := delay - (time.monotonic() - self._last[root])) > 0:
@@ -140,10 +141,10 @@ class Fetcher:
         self._pause(url)
         try:
             with self.client.stream("GET", url) as response:
-                body = b""
+                received = bytearray()  # not bytes: appending to those copies them each time
                 for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > DOWNLOAD_MAXSIZE:
+                    received += chunk
+                    if len(received) > DOWNLOAD_MAXSIZE:
                         raise FetchError(f"{url}: larger than {DOWNLOAD_MAXSIZE} bytes")
         except httpx.TooManyRedirects:
             raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
@@ -151,6 +152,7 @@ class Fetcher:
             raise FetchError(f"{url}: no answer within {TIMEOUT.read:.0f} s") from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{url}: cannot reach it ({exc or type(exc).__name__})") from None
+        body = bytes(received)
         if body[:2] == b"\x1f\x8b":  # a gzipped sitemap (.xml.gz) served as a file
             body = _gunzip(url, body)
         kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -168,6 +170,7 @@ def _gunzip(url: str, data: bytes) -> bytes:
     return body
 
 
-def _root(url: str) -> str:
+def site_root(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"

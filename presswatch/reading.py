@@ -11,7 +11,7 @@ from datetime import date
 from importlib.metadata import version
 
 from crawler.extract import as_text
-from crawler.sites import get_site, read_with_eras, registry
+from crawler.sites import read_with_eras, registry
 from crawler.sites.base import ReleaseFields, Site
 
 
@@ -33,8 +33,7 @@ def read_page(
     Raises KeyError for an unknown source key, crawler.sites.UnreadablePage for a page
     without a release.
     """
-    return read_with_eras(source if isinstance(source, Site) else get_site(source), url, html,
-                          fetched)[0]  # fmt: skip
+    return read_with_eras(source, url, html, fetched)[0]
 
 
 def parsers_signature(source: str | None = None, known: dict[str, Site] | None = None) -> str:

@@ -7,15 +7,14 @@ level down, a child that cannot be read left out.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from urllib.parse import urljoin, urlsplit
 
-from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
+from crawler.feeds import IndexEntry, NotAnIndex, last_changed, read_feed, read_sitemap
 from presswatch.fetching import Fetcher, FetchError
 
 MAX_CHILD_SITEMAPS = 3  # as many as an incremental crawl reads (its max_pages default)
 _RELEASE_HINTS = re.compile(r"post|news|press|article|release", re.I)
-_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 __all__ = [
     "IndexEntry", "NotAnIndex", "entry_day", "feed_entries", "newest_first", "sitemap_entries",
@@ -48,7 +47,7 @@ def sitemap_entries(fetcher: Fetcher, url: str, by_name: bool = False) -> list[I
         return [_absolute(fetched.url, e) for e in document.entries]
     children = sorted(
         document.entries,
-        key=lambda e: (by_name and bool(_RELEASE_HINTS.search(e.url)), e.modified or _OLDEST),
+        key=lambda e: (by_name and bool(_RELEASE_HINTS.search(e.url)), last_changed(e)),
         reverse=True,
     )
     entries: list[IndexEntry] = []

@@ -248,12 +248,12 @@ class ConfiguredParser(SiteParser):
             return ListingPage([])
         entries = []
         for node in sel.css(spec.links):
-            href = _href(node)
+            href = link_target(node)
             if href:
                 title = None if isinstance(node.root, str) else node_text(node)
                 entries.append(ListingEntry(urljoin(url, href), title))
         found = sel.css(spec.next) if spec.next else []
-        next_href = _href(found[0]) if found else None
+        next_href = link_target(found[0]) if found else None
         return ListingPage(entries, urljoin(url, next_href) if next_href else None)
 
     def read(self, url: str, html: str, fetched: date | None = None) -> ReleaseFields:
@@ -332,7 +332,7 @@ class ConfiguredParser(SiteParser):
         return "\n\n".join(paragraphs)
 
 
-def _href(node: Selector) -> str | None:
+def link_target(node: Selector) -> str | None:
     """A link's target: the node's own value (``::attr(href)``), its href, or its first link's."""
     if isinstance(node.root, str):
         return node.root.strip() or None

@@ -231,9 +231,14 @@ class ReleaseSpider(scrapy.Spider):
         """
         request = failure.request  # type: ignore[attr-defined]
         if (reason := failure_reason(failure, self.crawler.settings)) is not None:
-            url = request.meta.get("redirect_urls", [request.url])[0]  # the URL that was asked
+            url = asked_url(request)
             page = "listing" if request.meta.get("page_kind") == "listing" else "release"
             yield PageError(self.source, url, reason, page)
+
+
+def asked_url(message: scrapy.Request | Response) -> str:
+    """The URL that was asked for (before redirects): the one a next run asks for again."""
+    return message.meta.get("redirect_urls", [message.url])[0]
 
 
 def _type(response: Response) -> str:

@@ -30,11 +30,11 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.feeds import IndexEntry, NotAnIndex, read_feed, read_sitemap
+from crawler.feeds import IndexEntry, NotAnIndex, last_changed, read_feed, read_sitemap
 from crawler.items import PageError
 from crawler.sites.base import ListingEntry
 from crawler.sites.configured import SiteSpec, configured_site, spec_from_dict
-from crawler.spiders.base import ReleaseSpider, header_value
+from crawler.spiders.base import ReleaseSpider, asked_url, header_value
 from storage.db import open_archive
 from storage.documents import KeptDocument, keep_document, kept_documents
 from storage.urls import canonical_url
@@ -42,7 +42,6 @@ from storage.urls import canonical_url
 SITE_SETTING = "PRESSWATCH_SITE"  # scheduler.options.SITE_SETTING (tested)
 CONFIG_ENV = "PRESSWATCH_CONFIG"
 CONFIG_NAME = "presswatch.toml"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # a sitemap without <lastmod> sorts last
 
 
 class SourceNotConfigured(ValueError):
@@ -135,7 +134,7 @@ class SiteSpider(ReleaseSpider):
         """A feed's or sitemap's body: the kept copy when the site answered 304."""
         if response.status != 304:
             return response.body
-        if kept := self.kept.get(_asked(response)):
+        if kept := self.kept.get(asked_url(response)):
             self.crawler.stats.inc_value("presswatch/listing_not_modified")
             return kept.body
         raise NotAnIndex("answered 304 Not Modified to a request without validators")
@@ -143,7 +142,7 @@ class SiteSpider(ReleaseSpider):
     def keep(self, response: Response) -> None:
         """Keep a feed or sitemap that was downloaded and read, when the run closes."""
         if response.status == 200:
-            self.fresh[_asked(response)] = response
+            self.fresh[asked_url(response)] = response
 
     def closed(self, reason: str) -> None:
         """Keep the feeds and sitemaps read this run (their validators), for the next one."""
@@ -197,7 +196,7 @@ class SiteSpider(ReleaseSpider):
             yield from self.follow(document.entries)
             return
         # Newest sitemaps first; an incremental run reads at most max_pages of them.
-        children = sorted(document.entries, key=lambda e: e.modified or EPOCH, reverse=True)
+        children = sorted(document.entries, key=last_changed, reverse=True)
         for child in children[: self.max_pages or None]:
             yield self.listing_request(child.url)
 
@@ -228,8 +227,3 @@ class SiteSpider(ReleaseSpider):
             self.crawler.engine.crawl(self.release_request(url))
         if waiting:
             raise DontCloseSpider
-
-
-def _asked(response: Response) -> str:
-    """The URL that was asked for (before redirects): the next run asks for it again."""
-    return response.meta.get("redirect_urls", [response.url])[0]
